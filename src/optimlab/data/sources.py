@@ -1,0 +1,173 @@
+"""Where a dataset's files come from, in order: a folder the user names, the
+package, then the user cache (filled from mirrors unless offline).
+
+Environment variables (read only by ``Settings.from_env``):
+
+- ``OPTIMLAB_DATA``: a folder holding the four files, used when no
+  ``data_dir`` argument is given.
+- ``OPTIMLAB_CACHE``: the cache folder (default ``$XDG_CACHE_HOME/optimlab``,
+  else ``~/.cache/optimlab``).
+- ``OPTIMLAB_OFFLINE``: ``1`` (or ``true``/``yes``/``on``) forbids network access.
+- ``OPTIMLAB_MIRRORS``: whitespace- or comma-separated base URLs tried instead of
+  the dataset's built-in mirror list.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .download import download, manual_instructions
+from .errors import DataError, DataNotFoundError, OfflineError
+from .idx import gunzip, read_payload
+from .integrity import check_supplied, require
+from .registry import DatasetSpec, FileSpec
+
+__all__ = [
+    "ENV_CACHE",
+    "ENV_DATA",
+    "ENV_MIRRORS",
+    "ENV_OFFLINE",
+    "Payload",
+    "Settings",
+    "cache_path",
+    "find_in_folder",
+    "obtain",
+]
+
+ENV_DATA = "OPTIMLAB_DATA"
+ENV_CACHE = "OPTIMLAB_CACHE"
+ENV_OFFLINE = "OPTIMLAB_OFFLINE"
+ENV_MIRRORS = "OPTIMLAB_MIRRORS"
+
+_log = logging.getLogger(__name__)
+_TRUE = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the environment decides about locating data."""
+
+    data_dir: Path | None = None
+    data_dir_origin: str = "data_dir"
+    cache_dir: Path = Path("~/.cache/optimlab").expanduser()
+    offline: bool = False
+    mirrors: tuple[str, ...] | None = None
+
+    @classmethod
+    def from_env(
+        cls, data_dir: os.PathLike | str | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        env = os.environ if environ is None else environ
+        origin = "data_dir"
+        if data_dir is None and env.get(ENV_DATA):
+            data_dir, origin = env[ENV_DATA], ENV_DATA
+        if env.get(ENV_CACHE):
+            cache = Path(env[ENV_CACHE])
+        elif env.get("XDG_CACHE_HOME"):
+            cache = Path(env["XDG_CACHE_HOME"]) / "optimlab"
+        else:
+            cache = Path("~/.cache/optimlab")
+        mirrors = tuple(url for url in re.split(r"[\s,]+", env.get(ENV_MIRRORS, "")) if url)
+        return cls(
+            data_dir=None if data_dir is None else Path(data_dir).expanduser(),
+            data_dir_origin=origin,
+            cache_dir=cache.expanduser(),
+            offline=env.get(ENV_OFFLINE, "").strip().lower() in _TRUE,
+            mirrors=mirrors or None,
+        )
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A file's decompressed IDX bytes, where they came from, and whether they were verified."""
+
+    data: bytes
+    source: str
+    verified: bool
+
+
+def find_in_folder(folder: Path, spec: FileSpec) -> Path | None:
+    """The file for ``spec`` in ``folder``: ``NAME.gz`` preferred, then raw ``NAME``."""
+    for candidate in (folder / f"{spec.name}.gz", folder / spec.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def cache_path(settings: Settings, dataset: DatasetSpec, spec: FileSpec) -> Path:
+    return settings.cache_dir / dataset.name / f"{spec.name}.gz"
+
+
+def _from_folder(dataset: DatasetSpec, settings: Settings) -> dict[str, Payload]:
+    folder = settings.data_dir
+    assert folder is not None
+    where = f"{folder} (from {settings.data_dir_origin})"
+    if not folder.is_dir():
+        raise DataNotFoundError(f"data folder {where} does not exist or is not a folder")
+    found = {spec.role: find_in_folder(folder, spec) for spec in dataset.files}
+    missing = [spec.name for spec in dataset.files if found[spec.role] is None]
+    if missing:
+        wanted = ", ".join(f"{name}[.gz]" for name in missing)
+        raise DataNotFoundError(
+            f"data folder {where} lacks {wanted}; it must hold the four files "
+            + ", ".join(f"{spec.name}[.gz]" for spec in dataset.files)
+        )
+    payloads = {}
+    for spec in dataset.files:
+        path = found[spec.role]
+        data = read_payload(path)
+        verified = check_supplied(data, spec, dataset=dataset.name, source=str(path))
+        payloads[spec.role] = Payload(data, str(path), verified)
+    return payloads
+
+
+def _from_package(dataset: DatasetSpec, spec: FileSpec) -> Payload | None:
+    if not dataset.packaged:
+        return None
+    resource = resources.files(__package__) / dataset.name / f"{spec.name}.gz"
+    if not resource.is_file():
+        return None
+    source = f"{resource} (packaged with optimlab)"
+    data = gunzip(resource.read_bytes(), source=source)
+    require(data, spec, dataset=dataset.name, source=f"{source}; reinstall optimlab")
+    return Payload(data, source, True)
+
+
+def _from_cache(dataset: DatasetSpec, spec: FileSpec, settings: Settings) -> Payload:
+    path = cache_path(settings, dataset, spec)
+    problem = ""
+    if path.is_file():
+        try:
+            data = read_payload(path)
+            require(data, spec, dataset=dataset.name, source=str(path))
+            return Payload(data, str(path), True)
+        except DataError as exc:
+            _log.warning("removing corrupt cached file %s: %s", path, exc)
+            path.unlink(missing_ok=True)
+            problem = f" (the cached copy was corrupt and has been removed: {exc})"
+    mirrors = settings.mirrors if settings.mirrors is not None else dataset.mirrors
+    if settings.offline:
+        raise OfflineError(
+            f"{ENV_OFFLINE}=1 forbids network access, and {dataset.name}'s {spec.name} "
+            f"is not in the cache at {path}{problem}.\n"
+            f"{manual_instructions(dataset, mirrors)}"
+        )
+    data = download(spec, dataset, path, mirrors=mirrors)
+    return Payload(data, str(path), True)
+
+
+def obtain(dataset: DatasetSpec, settings: Settings) -> dict[str, Payload]:
+    """The decompressed bytes of ``dataset``'s four files, keyed by role."""
+    if settings.data_dir is not None:
+        return _from_folder(dataset, settings)
+    payloads = {}
+    for spec in dataset.files:
+        payload = _from_package(dataset, spec)
+        payloads[spec.role] = payload or _from_cache(dataset, spec, settings)
+    return payloads

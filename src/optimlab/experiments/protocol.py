@@ -1,0 +1,216 @@
+"""The seed's MNIST training protocol, its configuration, seeding and results.
+
+One iteration, for every optimizer on the *same* mini-batch (drawn with
+replacement, as ``np.random.choice(train_size, batch_size)`` in the book):
+gradient by backprop, ``update``, then the loss on that batch again (the
+book's post-update loss; ``loss_timing="pre"`` records the loss of the
+forward pass that gave the gradient instead).
+
+Seeding: ``SeedSequence(seed)`` spawns one child for the initial weights and
+one for the batches, so changing the optimizers never changes the batches.
+With ``same_init`` every network starts from the same weights; without it
+network ``k`` draws from the ``k``-th child of the weights' sequence.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from ..nn import MultiLayerNet
+from ..optim import Optimizer, create, spec_of
+
+__all__ = ["Dataset", "Protocol", "RunResult", "batch_indices", "init_params", "train_reference"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Training and test arrays: ``x`` float ``(N, d)``, ``t`` int64 labels ``(N,)``."""
+
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+    name: str = "mnist"
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.t_train.max(), self.t_test.max())) + 1
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Everything that defines a run besides the optimizer. Defaults: the seed's."""
+
+    hidden: tuple[int, ...] = (100, 100, 100, 100)
+    activation: Literal["relu", "sigmoid"] = "relu"
+    weight_init: str | float = "relu"
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    iterations: int = 2000
+    dtype: Literal["float32", "float64"] = "float32"
+    seed: int = 0
+    same_init: bool = True
+    eval_every: int = 100
+    loss_timing: Literal["post", "pre"] = "post"
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "iterations"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+        if isinstance(self.eval_every, bool) or not isinstance(self.eval_every, int) \
+                or self.eval_every < 0:
+            raise ValueError(f"eval_every must be an integer >= 0 (0 disables it), "
+                             f"got {self.eval_every!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.loss_timing not in ("post", "pre"):
+            raise ValueError(f"loss_timing must be 'post' or 'pre', got {self.loss_timing!r}")
+        if not self.hidden or any(
+            isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
+        ):
+            raise ValueError(f"hidden must be a non-empty list of integers >= 1, "
+                             f"got {self.hidden!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+
+    def eval_points(self) -> list[int]:
+        """Iteration counts (1-based, after that many updates) at which test accuracy is taken."""
+        if self.eval_every == 0:
+            return []
+        pts = list(range(self.eval_every, self.iterations + 1, self.eval_every))
+        if not pts or pts[-1] != self.iterations:
+            pts.append(self.iterations)
+        return pts
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+
+@dataclass
+class RunResult:
+    """One optimizer's run: per-iteration loss, test accuracy at ``eval_iterations``."""
+
+    label: str
+    spec: str
+    losses: np.ndarray
+    eval_iterations: np.ndarray
+    test_accuracy: np.ndarray
+    seconds: float
+    diverged_at: int | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final_accuracy(self) -> float:
+        return float(self.test_accuracy[-1]) if len(self.test_accuracy) else math.nan
+
+
+def _seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
+    init_ss, batch_ss = np.random.SeedSequence(seed).spawn(2)
+    return init_ss, batch_ss
+
+
+def batch_indices(protocol: Protocol, n_train: int) -> Callable[[], np.ndarray]:
+    """A function returning the next batch's indices (with replacement), reproducibly."""
+    if protocol.batch_size > n_train:
+        raise ValueError(f"batch_size {protocol.batch_size} is larger than the training set "
+                         f"({n_train} samples)")
+    rng = np.random.default_rng(_seeds(protocol.seed)[1])
+    return lambda: rng.integers(0, n_train, size=protocol.batch_size)
+
+
+def init_params(protocol: Protocol, input_size: int, output_size: int,
+                n_runs: int) -> list[dict[str, np.ndarray]]:
+    """Initial parameters of each of ``n_runs`` networks (identical under ``same_init``)."""
+    init_ss = _seeds(protocol.seed)[0]
+    children = init_ss.spawn(n_runs)
+    out = []
+    for k in range(n_runs):
+        ss = children[0] if protocol.same_init else children[k]
+        net = MultiLayerNet(input_size, list(protocol.hidden), output_size,
+                            activation=protocol.activation, weight_init_std=protocol.weight_init,
+                            weight_decay_lambda=protocol.weight_decay,
+                            seed=np.random.default_rng(ss), dtype=protocol.dtype)
+        out.append(net.params)
+    return out
+
+
+def _as_optimizer(o: str | Optimizer) -> Optimizer:
+    return create(o) if isinstance(o, str) else o
+
+
+def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protocol: Protocol,
+                    *, labels: Sequence[str] | None = None,
+                    progress: Callable[[int], None] | None = None) -> list[RunResult]:
+    """Run the protocol with the book-compatible classes (``MultiLayerNet.gradient`` and
+    ``Optimizer.update``): the reference every faster engine is tested against.
+
+    ``progress(i)`` is called after each iteration ``i`` (1-based).
+    """
+    opts = [_as_optimizer(o) for o in optimizers]
+    labels = list(labels) if labels is not None else [type(o).__name__ for o in opts]
+    d_in = int(np.prod(data.x_train.shape[1:]))
+    params = init_params(protocol, d_in, data.n_classes, len(opts))
+    nets = []
+    for p in params:
+        net = MultiLayerNet(d_in, list(protocol.hidden), data.n_classes,
+                            activation=protocol.activation, weight_init_std=protocol.weight_init,
+                            weight_decay_lambda=protocol.weight_decay, seed=0, dtype=protocol.dtype)
+        for k, v in p.items():
+            net.params[k][...] = v
+        nets.append(net)
+    next_batch = batch_indices(protocol, data.x_train.shape[0])
+    n_it = protocol.iterations
+    losses = np.full((len(opts), n_it), np.nan)
+    evals = protocol.eval_points()
+    acc = np.full((len(opts), len(evals)), np.nan)
+    seconds = np.zeros(len(opts))
+    diverged: list[int | None] = [None] * len(opts)
+    x_test = data.x_test.astype(protocol.dtype, copy=False)
+    ei = 0
+    for i in range(n_it):
+        idx = next_batch()
+        xb = data.x_train[idx].astype(protocol.dtype, copy=False)
+        tb = data.t_train[idx]
+        for k, (net, opt) in enumerate(zip(nets, opts, strict=True)):
+            if diverged[k] is not None:
+                continue
+            t0 = time.perf_counter()
+            grads = net.gradient(xb, tb)
+            pre = net.last_layer.loss + _decay(net)
+            opt.update(net.params, grads)
+            loss = pre if protocol.loss_timing == "pre" else net.loss(xb, tb)
+            seconds[k] += time.perf_counter() - t0
+            losses[k, i] = loss
+            if not math.isfinite(loss):
+                diverged[k] = i + 1
+        if ei < len(evals) and evals[ei] == i + 1:
+            for k, net in enumerate(nets):
+                if diverged[k] is None:
+                    acc[k, ei] = net.accuracy(x_test, data.t_test)
+            ei += 1
+        if progress is not None:
+            progress(i + 1)
+    return [
+        RunResult(label=labels[k], spec=spec_of(opts[k]), losses=losses[k],
+                  eval_iterations=np.array(evals, dtype=np.int64), test_accuracy=acc[k],
+                  seconds=float(seconds[k]), diverged_at=diverged[k],
+                  hyperparameters=opts[k].hyperparameters())
+        for k in range(len(opts))
+    ]
+
+
+def _decay(net: MultiLayerNet) -> float:
+    lam = net.weight_decay_lambda
+    if not lam:
+        return 0.0
+    return sum(0.5 * lam * float(np.sum(net.params[f"W{i}"] ** 2))
+               for i in range(1, net.hidden_layer_num + 2))
