@@ -1,5 +1,23 @@
 """Experiments: the seed's MNIST protocol (and, later, the 2-D paths and sweeps)."""
 
-from .protocol import Dataset, Protocol, RunResult, batch_indices, init_params, train_reference
+from .protocol import (
+    ENGINES,
+    Dataset,
+    Protocol,
+    RunResult,
+    batch_indices,
+    init_params,
+    train,
+    train_reference,
+)
 
-__all__ = ["Dataset", "Protocol", "RunResult", "batch_indices", "init_params", "train_reference"]
+__all__ = [
+    "ENGINES",
+    "Dataset",
+    "Protocol",
+    "RunResult",
+    "batch_indices",
+    "init_params",
+    "train",
+    "train_reference",
+]

@@ -25,7 +25,18 @@ import numpy as np
 from ..nn import MultiLayerNet
 from ..optim import Optimizer, create, spec_of
 
-__all__ = ["Dataset", "Protocol", "RunResult", "batch_indices", "init_params", "train_reference"]
+__all__ = [
+    "ENGINES",
+    "Dataset",
+    "Protocol",
+    "RunResult",
+    "batch_indices",
+    "init_params",
+    "train",
+    "train_reference",
+]
+
+ENGINES = ("fast", "reference")
 
 
 @dataclass(frozen=True)
@@ -106,6 +117,8 @@ class RunResult:
     test_accuracy: np.ndarray
     seconds: float
     diverged_at: int | None = None
+    #: cumulative training seconds of this run when each evaluation was taken
+    eval_seconds: np.ndarray = field(default_factory=lambda: np.zeros(0))
     hyperparameters: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -172,6 +185,7 @@ def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protoc
     losses = np.full((len(opts), n_it), np.nan)
     evals = protocol.eval_points()
     acc = np.full((len(opts), len(evals)), np.nan)
+    acc_s = np.full((len(opts), len(evals)), np.nan)
     seconds = np.zeros(len(opts))
     diverged: list[int | None] = [None] * len(opts)
     x_test = data.x_test.astype(protocol.dtype, copy=False)
@@ -196,6 +210,7 @@ def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protoc
             for k, net in enumerate(nets):
                 if diverged[k] is None:
                     acc[k, ei] = net.accuracy(x_test, data.t_test)
+                    acc_s[k, ei] = seconds[k]
             ei += 1
         if progress is not None:
             progress(i + 1)
@@ -203,7 +218,7 @@ def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protoc
         RunResult(label=labels[k], spec=spec_of(opts[k]), losses=losses[k],
                   eval_iterations=np.array(evals, dtype=np.int64), test_accuracy=acc[k],
                   seconds=float(seconds[k]), diverged_at=diverged[k],
-                  hyperparameters=opts[k].hyperparameters())
+                  hyperparameters=opts[k].hyperparameters(), eval_seconds=acc_s[k])
         for k in range(len(opts))
     ]
 
@@ -214,3 +229,22 @@ def _decay(net: MultiLayerNet) -> float:
         return 0.0
     return sum(0.5 * lam * float(np.sum(net.params[f"W{i}"] ** 2))
                for i in range(1, net.hidden_layer_num + 2))
+
+
+def train(optimizers: Sequence[str | Optimizer], data: Dataset, protocol: Protocol, *,
+          engine: str = "fast", labels: Sequence[str] | None = None,
+          progress: Callable[[int], None] | None = None) -> list[RunResult]:
+    """Run the protocol for each optimizer; ``engine`` is ``"fast"`` (default) or ``"reference"``.
+
+    Both engines compute the same thing (tested equal); ``"reference"`` runs the
+    book-compatible classes step by step.
+    """
+    if engine == "reference":
+        return train_reference(optimizers, data, protocol, labels=labels, progress=progress)
+    if engine == "fast":
+        try:
+            from ..engine import train as fast_train
+        except ImportError:  # the fast engine is being built; the reference is exact
+            return train_reference(optimizers, data, protocol, labels=labels, progress=progress)
+        return fast_train(optimizers, data, protocol, labels=labels, progress=progress)
+    raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
