@@ -75,10 +75,14 @@ class Protocol:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
-        if isinstance(self.eval_every, bool) or not isinstance(self.eval_every, int) \
-                or self.eval_every < 0:
-            raise ValueError(f"eval_every must be an integer >= 0 (0 disables it), "
-                             f"got {self.eval_every!r}")
+        if (
+            isinstance(self.eval_every, bool)
+            or not isinstance(self.eval_every, int)
+            or self.eval_every < 0
+        ):
+            raise ValueError(
+                f"eval_every must be an integer >= 0 (0 disables it), got {self.eval_every!r}"
+            )
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
         if self.loss_timing not in ("post", "pre"):
@@ -86,8 +90,9 @@ class Protocol:
         if not self.hidden or any(
             isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in self.hidden
         ):
-            raise ValueError(f"hidden must be a non-empty list of integers >= 1, "
-                             f"got {self.hidden!r}")
+            raise ValueError(
+                f"hidden must be a non-empty list of integers >= 1, got {self.hidden!r}"
+            )
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
 
@@ -134,24 +139,32 @@ def _seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
 def batch_indices(protocol: Protocol, n_train: int) -> Callable[[], np.ndarray]:
     """A function returning the next batch's indices (with replacement), reproducibly."""
     if protocol.batch_size > n_train:
-        raise ValueError(f"batch_size {protocol.batch_size} is larger than the training set "
-                         f"({n_train} samples)")
+        raise ValueError(
+            f"batch_size {protocol.batch_size} is larger than the training set ({n_train} samples)"
+        )
     rng = np.random.default_rng(_seeds(protocol.seed)[1])
     return lambda: rng.integers(0, n_train, size=protocol.batch_size)
 
 
-def init_params(protocol: Protocol, input_size: int, output_size: int,
-                n_runs: int) -> list[dict[str, np.ndarray]]:
+def init_params(
+    protocol: Protocol, input_size: int, output_size: int, n_runs: int
+) -> list[dict[str, np.ndarray]]:
     """Initial parameters of each of ``n_runs`` networks (identical under ``same_init``)."""
     init_ss = _seeds(protocol.seed)[0]
     children = init_ss.spawn(n_runs)
     out = []
     for k in range(n_runs):
         ss = children[0] if protocol.same_init else children[k]
-        net = MultiLayerNet(input_size, list(protocol.hidden), output_size,
-                            activation=protocol.activation, weight_init_std=protocol.weight_init,
-                            weight_decay_lambda=protocol.weight_decay,
-                            seed=np.random.default_rng(ss), dtype=protocol.dtype)
+        net = MultiLayerNet(
+            input_size,
+            list(protocol.hidden),
+            output_size,
+            activation=protocol.activation,
+            weight_init_std=protocol.weight_init,
+            weight_decay_lambda=protocol.weight_decay,
+            seed=np.random.default_rng(ss),
+            dtype=protocol.dtype,
+        )
         out.append(net.params)
     return out
 
@@ -160,9 +173,14 @@ def _as_optimizer(o: str | Optimizer) -> Optimizer:
     return create(o) if isinstance(o, str) else o
 
 
-def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protocol: Protocol,
-                    *, labels: Sequence[str] | None = None,
-                    progress: Callable[[int], None] | None = None) -> list[RunResult]:
+def train_reference(
+    optimizers: Sequence[str | Optimizer],
+    data: Dataset,
+    protocol: Protocol,
+    *,
+    labels: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[RunResult]:
     """Run the protocol with the book-compatible classes (``MultiLayerNet.gradient`` and
     ``Optimizer.update``): the reference every faster engine is tested against.
 
@@ -174,9 +192,16 @@ def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protoc
     params = init_params(protocol, d_in, data.n_classes, len(opts))
     nets = []
     for p in params:
-        net = MultiLayerNet(d_in, list(protocol.hidden), data.n_classes,
-                            activation=protocol.activation, weight_init_std=protocol.weight_init,
-                            weight_decay_lambda=protocol.weight_decay, seed=0, dtype=protocol.dtype)
+        net = MultiLayerNet(
+            d_in,
+            list(protocol.hidden),
+            data.n_classes,
+            activation=protocol.activation,
+            weight_init_std=protocol.weight_init,
+            weight_decay_lambda=protocol.weight_decay,
+            seed=0,
+            dtype=protocol.dtype,
+        )
         for k, v in p.items():
             net.params[k][...] = v
         nets.append(net)
@@ -198,10 +223,12 @@ def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protoc
             if diverged[k] is not None:
                 continue
             t0 = time.perf_counter()
-            grads = net.gradient(xb, tb)
-            pre = net.last_layer.loss + _decay(net)
-            opt.update(net.params, grads)
-            loss = pre if protocol.loss_timing == "pre" else net.loss(xb, tb)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                # divergence is an outcome, reported through diverged_at
+                grads = net.gradient(xb, tb)
+                pre = net.last_layer.loss + _decay(net)
+                opt.update(net.params, grads)
+                loss = pre if protocol.loss_timing == "pre" else net.loss(xb, tb)
             seconds[k] += time.perf_counter() - t0
             losses[k, i] = loss
             if not math.isfinite(loss):
@@ -215,10 +242,17 @@ def train_reference(optimizers: Sequence[str | Optimizer], data: Dataset, protoc
         if progress is not None:
             progress(i + 1)
     return [
-        RunResult(label=labels[k], spec=spec_of(opts[k]), losses=losses[k],
-                  eval_iterations=np.array(evals, dtype=np.int64), test_accuracy=acc[k],
-                  seconds=float(seconds[k]), diverged_at=diverged[k],
-                  hyperparameters=opts[k].hyperparameters(), eval_seconds=acc_s[k])
+        RunResult(
+            label=labels[k],
+            spec=spec_of(opts[k]),
+            losses=losses[k],
+            eval_iterations=np.array(evals, dtype=np.int64),
+            test_accuracy=acc[k],
+            seconds=float(seconds[k]),
+            diverged_at=diverged[k],
+            hyperparameters=opts[k].hyperparameters(),
+            eval_seconds=acc_s[k],
+        )
         for k in range(len(opts))
     ]
 
@@ -227,13 +261,21 @@ def _decay(net: MultiLayerNet) -> float:
     lam = net.weight_decay_lambda
     if not lam:
         return 0.0
-    return sum(0.5 * lam * float(np.sum(net.params[f"W{i}"] ** 2))
-               for i in range(1, net.hidden_layer_num + 2))
+    return sum(
+        0.5 * lam * float(np.sum(net.params[f"W{i}"] ** 2))
+        for i in range(1, net.hidden_layer_num + 2)
+    )
 
 
-def train(optimizers: Sequence[str | Optimizer], data: Dataset, protocol: Protocol, *,
-          engine: str = "fast", labels: Sequence[str] | None = None,
-          progress: Callable[[int], None] | None = None) -> list[RunResult]:
+def train(
+    optimizers: Sequence[str | Optimizer],
+    data: Dataset,
+    protocol: Protocol,
+    *,
+    engine: str = "fast",
+    labels: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[RunResult]:
     """Run the protocol for each optimizer; ``engine`` is ``"fast"`` (default) or ``"reference"``.
 
     Both engines compute the same thing (tested equal); ``"reference"`` runs the

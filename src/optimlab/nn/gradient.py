@@ -37,7 +37,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """Infinity-norm relative error :math:`\max_i|a_i-b_i| / \max(\max_i|a_i|, \max_i|b_i|)`.
+    r"""Infinity-norm relative error :math:`\max_i|a_i-b_i| / \max(\max_i|a_i|, \max_i|b_i|)`.
 
     Elements are judged against the scale of the whole array, so a gradient
     entry that is exactly 0 in backprop and 1e-12 by finite differences (a
