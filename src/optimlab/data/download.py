@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import sys
 import tempfile
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import DownloadError
 from .idx import gunzip
@@ -43,26 +45,21 @@ def manual_instructions(dataset: DatasetSpec, mirrors: Sequence[str]) -> str:
     )
 
 
-def _stream(url: str, out, *, timeout: float, label: str) -> None:
+def _stream(url: str, out: BinaryIO, *, timeout: float) -> None:
     """Copy ``url``'s body into ``out``; ``ConnectionError`` if it stops short."""
-    from tqdm import tqdm  # imported here: only a download needs it
-
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     received = 0
     with urllib.request.urlopen(request, timeout=timeout) as response:
         header = response.headers.get("Content-Length")
         declared = int(header) if header and header.isdigit() else None
-        with tqdm(
-            total=declared, unit="B", unit_scale=True, desc=label, disable=None, leave=False
-        ) as bar:
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                received += len(chunk)
-                bar.update(len(chunk))
+        if sys.stderr.isatty():
+            size = f" ({declared / 1e6:.1f} MB)" if declared else ""
+            print(f"optimlab: downloading {url}{size}", file=sys.stderr)
+        while chunk := response.read(_CHUNK):
+            out.write(chunk)
+            received += len(chunk)
     if declared is not None and received != declared:
-        raise ConnectionError(
-            f"transfer interrupted: received {received} of {declared} bytes"
-        )
+        raise ConnectionError(f"transfer interrupted: received {received} of {declared} bytes")
 
 
 def _fetch(url: str, spec: FileSpec, dataset: str, dest: Path, timeout: float) -> bytes:
@@ -70,7 +67,7 @@ def _fetch(url: str, spec: FileSpec, dataset: str, dest: Path, timeout: float) -
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
-            _stream(url, out, timeout=timeout, label=dest.name)
+            _stream(url, out, timeout=timeout)
         data = gunzip(tmp.read_bytes(), source=url)
         require(data, spec, dataset=dataset, source=url)
         os.replace(tmp, dest)

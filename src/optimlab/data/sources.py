@@ -55,7 +55,7 @@ class Settings:
 
     data_dir: Path | None = None
     data_dir_origin: str = "data_dir"
-    cache_dir: Path = Path("~/.cache/optimlab").expanduser()
+    cache_dir: Path = Path(".cache/optimlab")  # from_env gives the real default
     offline: bool = False
     mirrors: tuple[str, ...] | None = None
 
