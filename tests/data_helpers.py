@@ -11,6 +11,7 @@ import hashlib
 import http.server
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,18 +30,35 @@ NAMES = {
 ENV_VARS = ("OPTIMLAB_DATA", "OPTIMLAB_CACHE", "OPTIMLAB_OFFLINE", "OPTIMLAB_MIRRORS")
 
 
-def isolate_env(monkeypatch, tmp_path: Path) -> Path:
-    """Clear optimlab's variables, point the cache at an empty folder, forbid the network.
+def _no_network(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a test tried to use the network")
 
-    Returns the cache folder. Tests that download set OPTIMLAB_OFFLINE back to 0
-    and point OPTIMLAB_MIRRORS at a local server.
+
+def isolate_env(monkeypatch, tmp_path: Path, *, network: bool = False) -> Path:
+    """Clear optimlab's variables and point the cache at an empty folder; returns it.
+
+    Unless ``network``, also set OPTIMLAB_OFFLINE=1 and make ``urlopen`` fail the
+    test. Tests that download say ``network=True`` and point OPTIMLAB_MIRRORS at
+    a local server.
     """
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     cache = tmp_path / "cache"
     monkeypatch.setenv("OPTIMLAB_CACHE", str(cache))
-    monkeypatch.setenv("OPTIMLAB_OFFLINE", "1")
+    monkeypatch.setenv("OPTIMLAB_OFFLINE", "0" if network else "1")
+    if not network:
+        monkeypatch.setattr(urllib.request, "urlopen", _no_network)
     return cache
+
+
+def fill_cache(cache: Path, data: Synthetic) -> dict[str, Path]:
+    """Put ``data``'s four .gz files where the loader looks in ``cache``; paths by role."""
+    folder = cache / data.spec.name
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {role: folder / f"{NAMES[role]}.gz" for role in ROLES}
+    for role, path in paths.items():
+        path.write_bytes(data.gz(role))
+    return paths
 
 
 @dataclass
@@ -133,7 +151,7 @@ def serve(routes: dict[str, bytes | tuple[str, bytes]]) -> Iterator[Server]:
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield server_state
