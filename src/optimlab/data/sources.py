@@ -18,7 +18,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -36,6 +36,7 @@ __all__ = [
     "Payload",
     "Settings",
     "cache_path",
+    "default_cache_dir",
     "find_in_folder",
     "obtain",
 ]
@@ -49,13 +50,22 @@ _log = logging.getLogger(__name__)
 _TRUE = {"1", "true", "yes", "on"}
 
 
+def default_cache_dir(environ: Mapping[str, str]) -> Path:
+    """``$OPTIMLAB_CACHE``, else ``$XDG_CACHE_HOME/optimlab``, else ``~/.cache/optimlab``."""
+    if environ.get(ENV_CACHE):
+        return Path(environ[ENV_CACHE]).expanduser()
+    if environ.get("XDG_CACHE_HOME"):
+        return Path(environ["XDG_CACHE_HOME"]).expanduser() / "optimlab"
+    return Path("~/.cache/optimlab").expanduser()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the environment decides about locating data."""
 
     data_dir: Path | None = None
     data_dir_origin: str = "data_dir"
-    cache_dir: Path = Path(".cache/optimlab")  # from_env gives the real default
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
     offline: bool = False
     mirrors: tuple[str, ...] | None = None
 
@@ -67,17 +77,11 @@ class Settings:
         origin = "data_dir"
         if data_dir is None and env.get(ENV_DATA):
             data_dir, origin = env[ENV_DATA], ENV_DATA
-        if env.get(ENV_CACHE):
-            cache = Path(env[ENV_CACHE])
-        elif env.get("XDG_CACHE_HOME"):
-            cache = Path(env["XDG_CACHE_HOME"]) / "optimlab"
-        else:
-            cache = Path("~/.cache/optimlab")
         mirrors = tuple(url for url in re.split(r"[\s,]+", env.get(ENV_MIRRORS, "")) if url)
         return cls(
             data_dir=None if data_dir is None else Path(data_dir).expanduser(),
             data_dir_origin=origin,
-            cache_dir=cache.expanduser(),
+            cache_dir=default_cache_dir(env),
             offline=env.get(ENV_OFFLINE, "").strip().lower() in _TRUE,
             mirrors=mirrors or None,
         )
