@@ -102,8 +102,10 @@ def cross_entropy_error(x: np.ndarray, t: np.ndarray) -> float:
     scores. The book computes :math:`-\\log(y_t + 10^{-7})` instead; the two
     differ by :math:`\\log(1 + 10^{-7}/y_t) \\le 10^{-7}/y_t` per sample.
     """
-    if x.ndim == 1:
+    if x.ndim == 1:  # one sample: t is one label or one one-hot row, as in the book
         x = x.reshape(1, -1)
+        t = np.asarray(t)
+        t = t.reshape(1, -1) if t.size == x.shape[1] > 1 else t.reshape(-1)
     labels = _labels(t, x.shape[1])
     if labels.shape[0] != x.shape[0]:
         raise ValueError(f"{labels.shape[0]} labels for {x.shape[0]} samples")

@@ -9,6 +9,8 @@ The loss adds L2 weight decay on the weights only:
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -40,8 +42,8 @@ def init_scale(weight_init_std: str | float, n_in: int) -> float:
             return float(np.sqrt(1.0 / n_in))
         raise ValueError(f"weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
                          f"positive number, got {weight_init_std!r}")
-    if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, int | float) \
-            or not weight_init_std > 0:
+    if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, numbers.Real) \
+            or not 0 < weight_init_std < math.inf:
         raise ValueError(f"weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
                          f"positive number, got {weight_init_std!r}")
     return float(weight_init_std)
@@ -89,10 +91,15 @@ class MultiLayerNet:
         _check_sizes(input_size, hidden_size_list, output_size)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if isinstance(weight_decay_lambda, bool) or not isinstance(weight_decay_lambda, int | float) \
-                or not weight_decay_lambda >= 0:
-            raise ValueError(f"weight_decay_lambda must be a number >= 0, got {weight_decay_lambda!r}")
-        self.dtype = np.dtype(dtype)
+        if isinstance(weight_decay_lambda, bool) \
+                or not isinstance(weight_decay_lambda, numbers.Real) \
+                or not 0 <= weight_decay_lambda < math.inf:
+            raise ValueError(f"weight_decay_lambda must be a finite number >= 0, "
+                             f"got {weight_decay_lambda!r}")
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.input_size = input_size
@@ -101,7 +108,8 @@ class MultiLayerNet:
         self.hidden_layer_num = len(hidden_size_list)
         self.activation = activation
         self.weight_init_std = weight_init_std
-        self.weight_decay_lambda = weight_decay_lambda
+        # a Python float: a NumPy float64 lambda would turn float32 gradients into float64
+        self.weight_decay_lambda = float(weight_decay_lambda)
         self.params: dict[str, np.ndarray] = {}
         self._init_weight(weight_init_std, seed)
 

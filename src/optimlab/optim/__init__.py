@@ -10,7 +10,7 @@ Rules: :class:`SGD`, :class:`Momentum`, :class:`Nesterov`, :class:`AdaGrad`,
 :class:`Lion`. ``create("adam:lr=0.3")`` builds one by name; ``names()`` lists them.
 """
 
-from .base import Optimizer
+from .base import Optimizer, state_from_arrays, state_to_arrays
 from .registry import create, names, parse_spec, register, spec_of
 from .rules import (
     SGD,
@@ -52,4 +52,6 @@ __all__ = [
     "parse_spec",
     "register",
     "spec_of",
+    "state_from_arrays",
+    "state_to_arrays",
 ]

@@ -13,6 +13,7 @@ elementwise, so chunking changes no result bit.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
@@ -20,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["Optimizer", "check_range"]
+__all__ = ["Optimizer", "check_range", "state_from_arrays", "state_to_arrays"]
 
 #: Elements per chunk: 32768 float32 values are 128 KiB per array, so the
 #: parameter, gradient, two state arrays and two temporaries fit in L2.
@@ -45,7 +46,7 @@ def check_range(
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number in {valid}, got {value!r}")
     v = float(value)
-    bad = math.isnan(v)
+    bad = not math.isfinite(v)  # nan never, and no hyperparameter may be infinite
     if low is not None:
         bad |= v <= low if low_open else v < low
     if high is not None:
@@ -123,11 +124,10 @@ class Optimizer:
         keys or shapes differ.
         """
         self._validate(params, grads)
-        first = self._state_missing()
-        if first:
+        if self._state_missing():
             self._create_state(params)
         else:
-            self._check_state_keys(params)
+            self._check_state(params)
         self.t += 1
         c = self._scalars(self.current_lr(self.t))
         for key in params:
@@ -158,15 +158,28 @@ class Optimizer:
         for s in self.state_names:
             setattr(self, s, store[s])
 
-    def _check_state_keys(self, params: Mapping[str, Any]) -> None:
-        if not self.state_names:
-            return
-        have = getattr(self, self.state_names[0])
-        if set(have) != set(params):
-            raise ValueError(
-                f"{type(self).__name__}.update: params keys {sorted(params)} differ from the keys "
-                f"its state was created with {sorted(have)}; use a new optimizer for new parameters"
-            )
+    def _check_state(self, params: Mapping[str, Any]) -> None:
+        """Existing state must have the keys and shapes of ``params`` (checked before any write)."""
+        who = f"{type(self).__name__}.update"
+        for s in self.state_names:
+            have = getattr(self, s)
+            new = [k for k in params if k not in have]
+            gone = [k for k in have if k not in params]
+            if new or gone:
+                key = (new or gone)[0]
+                raise ValueError(
+                    f"{who}: params key {key!r} "
+                    + ("has no optimizer state" if new else "is missing, but has optimizer state")
+                    + f" (params keys {sorted(params)}, state keys {sorted(have)}); "
+                    "use a new optimizer for new parameters"
+                )
+            for key, w in params.items():
+                ws, ss = np.shape(w), np.shape(have[key])
+                if ws != ss:
+                    raise ValueError(
+                        f"{who}: params[{key!r}] has shape {ws} but the optimizer state "
+                        f"{s}[{key!r}] has shape {ss}; use a new optimizer for new parameters"
+                    )
 
     def _state_of(self, key: str) -> tuple[np.ndarray, ...]:
         return tuple(getattr(self, s)[key] for s in self.state_names)
@@ -197,22 +210,37 @@ class Optimizer:
         }
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
-        """Restore what :meth:`state_dict` returned (arrays are copied in)."""
-        if sd.get("name") != self.name:
-            raise ValueError(
-                f"state_dict is for optimizer {sd.get('name')!r}, not {self.name!r}"
-            )
-        missing = set(self.state_names) - set(sd.get("state", {}))
+        """Restore what :meth:`state_dict` returned (arrays are copied in).
+
+        Everything is checked before anything is changed: on ``ValueError`` the
+        optimizer is as it was. The hyperparameters are those of ``self``, not
+        of ``sd`` (construct the optimizer with the saved ones to continue
+        exactly; a different ``lr`` is how one changes it mid-run).
+        """
+        if not isinstance(sd, Mapping) or sd.get("name") != self.name:
+            got = sd.get("name") if isinstance(sd, Mapping) else sd
+            raise ValueError(f"state_dict is for optimizer {got!r}, not {self.name!r}")
+        saved = sd.get("state", {})
+        missing = set(self.state_names) - set(saved)
         if missing:
             raise ValueError(f"state_dict lacks state {sorted(missing)} of {self.name!r}")
         t = sd.get("t")
-        if not isinstance(t, numbers.Integral) or t < 0:
+        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
             raise ValueError(f"state_dict 't' must be an integer >= 0, got {t!r}")
-        self.t = int(t)
+        new: dict[str, dict[str, np.ndarray] | None] = {}
         for s in self.state_names:
-            d = sd["state"][s]
-            setattr(self, s, None if d is None else {k: np.array(v, copy=True) for k, v in d.items()})
+            d = saved[s]
+            if d is not None and not isinstance(d, Mapping):
+                raise ValueError(f"state_dict state {s!r} must be a dict of arrays or None, "
+                                 f"got {type(d).__name__}")
+            new[s] = None if d is None else {k: np.array(v, copy=True) for k, v in d.items()}
+        present = {s: None if d is None else sorted(d) for s, d in new.items()}
+        if len({repr(v) for v in present.values()}) > 1:
+            raise ValueError(f"state_dict states have different keys: {present}")
         self._load_extra_state(sd.get("extra", {}))
+        self.t = int(t)
+        for s, d in new.items():
+            setattr(self, s, d)
 
     # -- checks and chunked application ------------------------------------
     def _validate(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
@@ -283,3 +311,39 @@ def _as_float_array(w: Any) -> np.ndarray:
     if isinstance(w, np.ndarray):
         return w
     return np.array(w, dtype=np.float64)
+
+
+def state_to_arrays(sd: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """Flatten a :meth:`Optimizer.state_dict` into named arrays for ``np.savez``.
+
+    Arrays go under ``"state/<state name>/<param key>"``; everything else
+    (name, hyperparameters, ``t``, scalar extras) is JSON text in ``"meta"``.
+    Nothing needs pickle: ``np.load(f, allow_pickle=False)`` reads it back, and
+    :func:`state_from_arrays` rebuilds the dict bit for bit.
+    """
+    meta = {
+        "name": sd["name"],
+        "hyperparameters": sd.get("hyperparameters", {}),
+        "t": int(sd["t"]),
+        "extra": sd.get("extra", {}),
+        "empty": sorted(s for s, d in sd["state"].items() if d is None),
+    }
+    out = {"meta": np.array(json.dumps(meta))}
+    for s, d in sd["state"].items():
+        for key, a in (d or {}).items():
+            out[f"state/{s}/{key}"] = np.asarray(a)
+    return out
+
+
+def state_from_arrays(arrays: Mapping[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`state_to_arrays` (accepts the ``NpzFile`` of ``np.load``)."""
+    if "meta" not in arrays:
+        raise ValueError("saved optimizer state lacks its 'meta' entry")
+    meta = json.loads(str(arrays["meta"][()]))
+    state: dict[str, dict[str, np.ndarray] | None] = {s: None for s in meta["empty"]}
+    for name in arrays:
+        if name.startswith("state/"):
+            s, _, key = name.removeprefix("state/").partition("/")
+            state.setdefault(s, {})[key] = np.array(arrays[name], copy=True)  # type: ignore[index]
+    return {"name": meta["name"], "hyperparameters": meta["hyperparameters"], "t": meta["t"],
+            "state": state, "extra": meta["extra"]}

@@ -14,7 +14,7 @@ from typing import Any
 from . import rules
 from .base import Optimizer
 
-__all__ = ["create", "names", "parse_spec", "register"]
+__all__ = ["create", "names", "parse_spec", "register", "spec_of"]
 
 _REGISTRY: dict[str, type[Optimizer]] = {}
 
@@ -97,6 +97,11 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
 def create(spec: str, **overrides: Any) -> Optimizer:
     """Build a rule from a spec string; ``overrides`` (e.g. ``schedule=``) win over the spec."""
     name, kwargs = parse_spec(spec)
+    valid = [*_options(_REGISTRY[name]), "schedule"]
+    for key in overrides:
+        if key not in valid:
+            raise ValueError(f"unknown option {key!r} for optimizer {name!r}; "
+                             f"valid options: {', '.join(valid)}")
     kwargs.update(overrides)
     return _REGISTRY[name](**kwargs)
 

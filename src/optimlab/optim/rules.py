@@ -441,7 +441,9 @@ class NAdam(Optimizer):
         return {"mu_product": self.mu_product}
 
     def _load_extra_state(self, extra):
-        self.mu_product = float(extra.get("mu_product", 1.0))
+        mu_product = extra.get("mu_product", 1.0)
+        self.mu_product = check_range("mu_product", mu_product, low=0.0, high=1.0,
+                                      high_open=False)
 
     def _scalars(self, lr):
         t, b1, psi = self.t, self.beta1, self.momentum_decay
