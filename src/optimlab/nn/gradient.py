@@ -9,8 +9,9 @@ import numpy as np
 __all__ = ["gradient_check", "numerical_gradient", "relative_error"]
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
-                       h: float = 1e-4) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4
+) -> np.ndarray:
     """Central difference :math:`(f(x + h e_i) - f(x - h e_i)) / 2h` for every element.
 
     ``x`` is perturbed in place, one element at a time, and restored exactly;

@@ -90,8 +90,10 @@ def _labels(t: np.ndarray, n_classes: int) -> np.ndarray:
             raise ValueError(f"one-hot labels have {t.shape[1]} columns, expected {n_classes}")
         return np.argmax(t, axis=1)
     if t.ndim != 1 or not np.issubdtype(t.dtype, np.integer):
-        raise ValueError(f"labels must be integers of shape (N,) or one-hot of shape (N, "
-                         f"{n_classes}); got dtype {t.dtype} and shape {t.shape}")
+        raise ValueError(
+            f"labels must be integers of shape (N,) or one-hot of shape (N, "
+            f"{n_classes}); got dtype {t.dtype} and shape {t.shape}"
+        )
     return t
 
 

@@ -3,7 +3,8 @@
 ``input -> [Affine -> activation] x len(hidden) -> Affine -> SoftmaxWithLoss``.
 The loss adds L2 weight decay on the weights only:
 
-.. math:: L = \\mathrm{CE}(\\mathrm{softmax}(y), t) + \\tfrac{\\lambda}{2}\\sum_l \\lVert W_l\\rVert^2,
+.. math::
+   L = \\mathrm{CE}(\\mathrm{softmax}(y), t) + \\tfrac{\\lambda}{2}\\sum_l \\lVert W_l\\rVert^2,
    \\qquad \\partial L/\\partial W_l \\mathrel{+}= \\lambda W_l
 """
 
@@ -40,12 +41,19 @@ def init_scale(weight_init_std: str | float, n_in: int) -> float:
             return float(np.sqrt(2.0 / n_in))
         if key in _XAVIER:
             return float(np.sqrt(1.0 / n_in))
-        raise ValueError(f"weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
-                         f"positive number, got {weight_init_std!r}")
-    if isinstance(weight_init_std, bool) or not isinstance(weight_init_std, numbers.Real) \
-            or not 0 < weight_init_std < math.inf:
-        raise ValueError(f"weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
-                         f"positive number, got {weight_init_std!r}")
+        raise ValueError(
+            f"weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
+            f"positive number, got {weight_init_std!r}"
+        )
+    if (
+        isinstance(weight_init_std, bool)
+        or not isinstance(weight_init_std, numbers.Real)
+        or not 0 < weight_init_std < math.inf
+    ):
+        raise ValueError(
+            f"weight_init_std must be 'relu', 'he', 'sigmoid', 'xavier' or a "
+            f"positive number, got {weight_init_std!r}"
+        )
     return float(weight_init_std)
 
 
@@ -83,19 +91,30 @@ class MultiLayerNet:
         Parameter dtype. Default float64, as the book.
     """
 
-    def __init__(self, input_size: int, hidden_size_list: Sequence[int], output_size: int,
-                 activation: str = "relu", weight_init_std: str | float = "relu",
-                 weight_decay_lambda: float = 0, *, seed: int | np.random.Generator | None = None,
-                 dtype: Any = np.float64) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size_list: Sequence[int],
+        output_size: int,
+        activation: str = "relu",
+        weight_init_std: str | float = "relu",
+        weight_decay_lambda: float = 0,
+        *,
+        seed: int | np.random.Generator | None = None,
+        dtype: Any = np.float64,
+    ) -> None:
         hidden_size_list = list(hidden_size_list)
         _check_sizes(input_size, hidden_size_list, output_size)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if isinstance(weight_decay_lambda, bool) \
-                or not isinstance(weight_decay_lambda, numbers.Real) \
-                or not 0 <= weight_decay_lambda < math.inf:
-            raise ValueError(f"weight_decay_lambda must be a finite number >= 0, "
-                             f"got {weight_decay_lambda!r}")
+        if (
+            isinstance(weight_decay_lambda, bool)
+            or not isinstance(weight_decay_lambda, numbers.Real)
+            or not 0 <= weight_decay_lambda < math.inf
+        ):
+            raise ValueError(
+                f"weight_decay_lambda must be a finite number >= 0, got {weight_decay_lambda!r}"
+            )
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:
@@ -132,8 +151,11 @@ class MultiLayerNet:
         draw = np.random.randn if seed is None else np.random.default_rng(seed).standard_normal
         for idx in range(1, len(sizes)):
             scale = init_scale(weight_init_std, sizes[idx - 1])
-            w = scale * draw(sizes[idx - 1], sizes[idx]) if seed is None else \
-                scale * draw((sizes[idx - 1], sizes[idx]))
+            w = (
+                scale * draw(sizes[idx - 1], sizes[idx])
+                if seed is None
+                else scale * draw((sizes[idx - 1], sizes[idx]))
+            )
             self.params[f"W{idx}"] = np.asarray(w, dtype=self.dtype)
             self.params[f"b{idx}"] = np.zeros(sizes[idx], dtype=self.dtype)
 
@@ -141,8 +163,10 @@ class MultiLayerNet:
         x = np.asarray(x)
         n_in = int(np.prod(x.shape[1:])) if x.ndim > 1 else -1
         if x.ndim < 2 or n_in != self.input_size:
-            raise ValueError(f"x must have shape (N, {self.input_size}) (or (N, ...) with "
-                             f"{self.input_size} values per sample), got {x.shape}")
+            raise ValueError(
+                f"x must have shape (N, {self.input_size}) (or (N, ...) with "
+                f"{self.input_size} values per sample), got {x.shape}"
+            )
         return x.astype(self.dtype, copy=False)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -172,6 +196,7 @@ class MultiLayerNet:
 
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow: two losses per parameter)."""
+
         def loss_w(_):
             return self.loss(x, t)
 

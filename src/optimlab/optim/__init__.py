@@ -14,8 +14,8 @@ from .base import Optimizer, state_from_arrays, state_to_arrays
 from .registry import create, names, parse_spec, register, spec_of
 from .rules import (
     SGD,
-    AdaGrad,
     Adadelta,
+    AdaGrad,
     Adam,
     Adamax,
     AdamW,

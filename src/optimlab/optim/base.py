@@ -135,8 +135,12 @@ class Optimizer:
             if isinstance(w, np.ndarray) and w.ndim > 0:
                 self._apply(w, np.asarray(grads[key]), self._state_of(key), c)
             else:  # a Python or NumPy scalar, as in the book's 2-D example
-                w0 = np.array(w, dtype=np.result_type(w) if isinstance(w, np.generic | np.ndarray)
-                              else np.float64)
+                w0 = np.array(
+                    w,
+                    dtype=np.result_type(w)
+                    if isinstance(w, np.generic | np.ndarray)
+                    else np.float64,
+                )
                 self._apply(w0, np.asarray(grads[key]), self._state_of(key), c)
                 if isinstance(w, np.ndarray):
                     w[...] = w0
@@ -231,8 +235,10 @@ class Optimizer:
         for s in self.state_names:
             d = saved[s]
             if d is not None and not isinstance(d, Mapping):
-                raise ValueError(f"state_dict state {s!r} must be a dict of arrays or None, "
-                                 f"got {type(d).__name__}")
+                raise ValueError(
+                    f"state_dict state {s!r} must be a dict of arrays or None, "
+                    f"got {type(d).__name__}"
+                )
             new[s] = None if d is None else {k: np.array(v, copy=True) for k, v in d.items()}
         present = {s: None if d is None else sorted(d) for s, d in new.items()}
         if len({repr(v) for v in present.values()}) > 1:
@@ -246,8 +252,10 @@ class Optimizer:
     def _validate(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
         who = f"{type(self).__name__}.update"
         if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
-            raise ValueError(f"{who}: params and grads must be dicts of arrays, got "
-                             f"{type(params).__name__} and {type(grads).__name__}")
+            raise ValueError(
+                f"{who}: params and grads must be dicts of arrays, got "
+                f"{type(params).__name__} and {type(grads).__name__}"
+            )
         extra = [k for k in grads if k not in params]
         missing = [k for k in params if k not in grads]
         if missing or extra:
@@ -261,11 +269,15 @@ class Optimizer:
             g = grads[key]
             ws, gs = np.shape(w), np.shape(g)
             if ws != gs:
-                raise ValueError(f"{who}: shape of grads[{key!r}] {gs} differs from params[{key!r}] {ws}")
+                raise ValueError(
+                    f"{who}: shape of grads[{key!r}] {gs} differs from params[{key!r}] {ws}"
+                )
             wd = np.result_type(w)
             if not np.issubdtype(wd, np.floating):
-                raise ValueError(f"{who}: params[{key!r}] has dtype {wd}; parameters must be floating "
-                                 "point (float32 or float64)")
+                raise ValueError(
+                    f"{who}: params[{key!r}] has dtype {wd}; parameters must be floating "
+                    "point (float32 or float64)"
+                )
             if isinstance(w, np.ndarray) and w.ndim > 0 and not w.flags.writeable:
                 raise ValueError(f"{who}: params[{key!r}] is read-only; it is updated in place")
 
@@ -278,8 +290,11 @@ class Optimizer:
 
     def _apply(self, w: np.ndarray, g: np.ndarray, state: tuple[np.ndarray, ...], c) -> None:
         n = w.size
-        if n > CHUNK and w.flags.c_contiguous and g.flags.c_contiguous and all(
-            s.flags.c_contiguous for s in state
+        if (
+            n > CHUNK
+            and w.flags.c_contiguous
+            and g.flags.c_contiguous
+            and all(s.flags.c_contiguous for s in state)
         ):
             wf, gf = w.reshape(-1), g.reshape(-1)
             sf = tuple(s.reshape(-1) for s in state)
@@ -345,5 +360,10 @@ def state_from_arrays(arrays: Mapping[str, Any]) -> dict[str, Any]:
         if name.startswith("state/"):
             s, _, key = name.removeprefix("state/").partition("/")
             state.setdefault(s, {})[key] = np.array(arrays[name], copy=True)  # type: ignore[index]
-    return {"name": meta["name"], "hyperparameters": meta["hyperparameters"], "t": meta["t"],
-            "state": state, "extra": meta["extra"]}
+    return {
+        "name": meta["name"],
+        "hyperparameters": meta["hyperparameters"],
+        "t": meta["t"],
+        "state": state,
+        "extra": meta["extra"],
+    }

@@ -27,9 +27,20 @@ def register(cls: type[Optimizer]) -> type[Optimizer]:
     return cls
 
 
-for _cls in (rules.SGD, rules.Momentum, rules.Nesterov, rules.AdaGrad, rules.RMSprop,
-             rules.Adam, rules.AdamW, rules.NAdam, rules.AMSGrad, rules.Adamax,
-             rules.Adadelta, rules.Lion):
+for _cls in (
+    rules.SGD,
+    rules.Momentum,
+    rules.Nesterov,
+    rules.AdaGrad,
+    rules.RMSprop,
+    rules.Adam,
+    rules.AdamW,
+    rules.NAdam,
+    rules.AMSGrad,
+    rules.Adamax,
+    rules.Adadelta,
+    rules.Lion,
+):
     register(_cls)
 
 
@@ -62,8 +73,10 @@ def _parse_value(text: str) -> Any:
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     """Split ``"name:key=value,..."`` into the rule name and its keyword arguments."""
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"optimizer spec must be 'name[:key=value,...]', got {spec!r}; "
-                         f"valid names: {', '.join(names())}")
+        raise ValueError(
+            f"optimizer spec must be 'name[:key=value,...]', got {spec!r}; "
+            f"valid names: {', '.join(names())}"
+        )
     name, _, rest = spec.strip().partition(":")
     name = name.strip().lower()
     if name not in _REGISTRY:
@@ -75,11 +88,13 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
         key, eq, value = item.partition("=")
         key = key.strip()
         if not eq or not key or not value.strip():
-            raise ValueError(f"malformed option {item!r} in optimizer spec {spec!r}; "
-                             "expected key=value")
+            raise ValueError(
+                f"malformed option {item!r} in optimizer spec {spec!r}; expected key=value"
+            )
         if key not in opts:
-            raise ValueError(f"unknown option {key!r} for optimizer {name!r}; "
-                             f"valid options: {', '.join(opts)}")
+            raise ValueError(
+                f"unknown option {key!r} for optimizer {name!r}; valid options: {', '.join(opts)}"
+            )
         if key in kwargs:
             raise ValueError(f"option {key!r} given twice in optimizer spec {spec!r}")
         parsed = _parse_value(value)
@@ -100,14 +115,17 @@ def create(spec: str, **overrides: Any) -> Optimizer:
     valid = [*_options(_REGISTRY[name]), "schedule"]
     for key in overrides:
         if key not in valid:
-            raise ValueError(f"unknown option {key!r} for optimizer {name!r}; "
-                             f"valid options: {', '.join(valid)}")
+            raise ValueError(
+                f"unknown option {key!r} for optimizer {name!r}; valid options: {', '.join(valid)}"
+            )
     kwargs.update(overrides)
     return _REGISTRY[name](**kwargs)
 
 
 def spec_of(opt: Optimizer) -> str:
     """The spec string that :func:`create` turns back into an equal rule."""
-    hp = ",".join(f"{k}={v}".lower() if isinstance(v, bool) else f"{k}={v}"
-                  for k, v in opt.hyperparameters().items())
+    hp = ",".join(
+        f"{k}={v}".lower() if isinstance(v, bool) else f"{k}={v}"
+        for k, v in opt.hyperparameters().items()
+    )
     return f"{opt.name}:{hp}" if hp else opt.name

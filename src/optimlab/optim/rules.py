@@ -95,8 +95,9 @@ class Momentum(Optimizer):
     name = "momentum"
     state_names = ("v",)
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9, *,
-                 schedule: Schedule | None = None) -> None:
+    def __init__(
+        self, lr: float = 0.01, momentum: float = 0.9, *, schedule: Schedule | None = None
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.momentum = _beta("momentum", momentum)
 
@@ -127,8 +128,9 @@ class Nesterov(Optimizer):
     name = "nesterov"
     state_names = ("v",)
 
-    def __init__(self, lr: float = 0.01, momentum: float = 0.9, *,
-                 schedule: Schedule | None = None) -> None:
+    def __init__(
+        self, lr: float = 0.01, momentum: float = 0.9, *, schedule: Schedule | None = None
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.momentum = _beta("momentum", momentum)
 
@@ -166,19 +168,29 @@ class AdaGrad(Optimizer):
     state_names = ("h",)
     n_scratch = 2
 
-    def __init__(self, lr: float = 0.01, *, eps: float = _EPS_BOOK,
-                 initial_accumulator_value: float = 0.0, eps_inside_sqrt: bool = False,
-                 schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        *,
+        eps: float = _EPS_BOOK,
+        initial_accumulator_value: float = 0.0,
+        eps_inside_sqrt: bool = False,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.eps = _eps(eps)
         self.initial_accumulator_value = check_range(
-            "initial_accumulator_value", initial_accumulator_value, low=0.0, high=None)
+            "initial_accumulator_value", initial_accumulator_value, low=0.0, high=None
+        )
         self.eps_inside_sqrt = bool(eps_inside_sqrt)
 
     def hyperparameters(self):
-        return {"lr": self.lr, "eps": self.eps,
-                "initial_accumulator_value": self.initial_accumulator_value,
-                "eps_inside_sqrt": self.eps_inside_sqrt}
+        return {
+            "lr": self.lr,
+            "eps": self.eps,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "eps_inside_sqrt": self.eps_inside_sqrt,
+        }
 
     def _init_state(self, w):
         return (np.full_like(w, self.initial_accumulator_value),)
@@ -217,8 +229,15 @@ class RMSprop(Optimizer):
     state_names = ("h",)
     n_scratch = 2
 
-    def __init__(self, lr: float = 0.01, decay_rate: float = 0.99, *, eps: float = _EPS_BOOK,
-                 centered: bool = False, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.01,
+        decay_rate: float = 0.99,
+        *,
+        eps: float = _EPS_BOOK,
+        centered: bool = False,
+        schedule: Schedule | None = None,
+    ) -> None:
         self.centered = bool(centered)
         if self.centered:
             self.state_names = ("h", "g_avg")
@@ -227,8 +246,12 @@ class RMSprop(Optimizer):
         self.eps = _eps(eps)
 
     def hyperparameters(self):
-        return {"lr": self.lr, "decay_rate": self.decay_rate, "eps": self.eps,
-                "centered": self.centered}
+        return {
+            "lr": self.lr,
+            "decay_rate": self.decay_rate,
+            "eps": self.eps,
+            "centered": self.centered,
+        }
 
     def _step(self, w, g, state, c, tmp):
         (lr,) = c
@@ -276,9 +299,16 @@ class Adam(Optimizer):
     The book's form is the paper's with :math:`\\epsilon` replaced by
     :math:`\\epsilon/\\sqrt{1-\\beta_2^t}`, which is larger early on: at
     :math:`t = 1` and :math:`\\beta_2 = 0.999` about 31.6 :math:`\\epsilon`, so the
-    book's steps are a little shorter while :math:`\\sqrt{v}` is tiny. The
-    difference per step is at most :math:`\\eta_t \\epsilon / \\sqrt{v}`-sized,
-    below about ``lr * 1e-6`` for gradients of order 1e-2.
+    book's steps are a little shorter while :math:`\\sqrt{v}` is tiny. Per step
+
+    .. math::
+        |\\Delta_{paper} - \\Delta_{book}| \\le \\eta \\frac{|\\hat m|}{\\sqrt{\\hat v}}
+        \\frac{\\epsilon\\,(1/\\sqrt{1-\\beta_2^t} - 1)}{\\sqrt{\\hat v}}
+
+    with the defaults and gradients of order 1e-2 about 3e-7 at :math:`t = 1`,
+    shrinking with :math:`t`; for gradients near :math:`\\epsilon` (about
+    :math:`5.6\\epsilon`) the steps differ by up to 0.7 :math:`\\eta` at
+    :math:`t = 1`. See ``docs/conventions.md``.
 
     ``lr`` :math:`\\eta` default 0.001, ``beta1`` 0.9, ``beta2`` 0.999 (book,
     paper, PyTorch), ``eps`` 1e-7 (book and Keras; PyTorch and Optax use 1e-8).
@@ -290,9 +320,17 @@ class Adam(Optimizer):
     state_names = ("m", "v")
     n_scratch = 2
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, *,
-                 eps: float = _EPS_BOOK, eps_form: Literal["book", "paper"] = "book",
-                 amsgrad: bool = False, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        *,
+        eps: float = _EPS_BOOK,
+        eps_form: Literal["book", "paper"] = "book",
+        amsgrad: bool = False,
+        schedule: Schedule | None = None,
+    ) -> None:
         self.amsgrad = bool(amsgrad)
         if self.amsgrad:
             self.state_names = ("m", "v", "v_max")
@@ -314,8 +352,14 @@ class Adam(Optimizer):
         self.t = value
 
     def hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "eps_form": self.eps_form, "amsgrad": self.amsgrad}
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "eps_form": self.eps_form,
+            "amsgrad": self.amsgrad,
+        }
 
     def _scalars(self, lr):
         t = self.t
@@ -359,11 +403,19 @@ class AMSGrad(Adam):
 
     name = "amsgrad"
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, *,
-                 eps: float = _EPS_BOOK, eps_form: Literal["book", "paper"] = "book",
-                 schedule: Schedule | None = None) -> None:
-        super().__init__(lr, beta1, beta2, eps=eps, eps_form=eps_form, amsgrad=True,
-                         schedule=schedule)
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        *,
+        eps: float = _EPS_BOOK,
+        eps_form: Literal["book", "paper"] = "book",
+        schedule: Schedule | None = None,
+    ) -> None:
+        super().__init__(
+            lr, beta1, beta2, eps=eps, eps_form=eps_form, amsgrad=True, schedule=schedule
+        )
 
     def hyperparameters(self):
         hp = super().hyperparameters()
@@ -384,12 +436,21 @@ class AdamW(Adam):
 
     name = "adamw"
 
-    def __init__(self, lr: float = 0.001, beta1: float = 0.9, beta2: float = 0.999, *,
-                 weight_decay: float = 0.01, eps: float = _EPS_BOOK,
-                 eps_form: Literal["book", "paper"] = "book", amsgrad: bool = False,
-                 schedule: Schedule | None = None) -> None:
-        super().__init__(lr, beta1, beta2, eps=eps, eps_form=eps_form, amsgrad=amsgrad,
-                         schedule=schedule)
+    def __init__(
+        self,
+        lr: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        *,
+        weight_decay: float = 0.01,
+        eps: float = _EPS_BOOK,
+        eps_form: Literal["book", "paper"] = "book",
+        amsgrad: bool = False,
+        schedule: Schedule | None = None,
+    ) -> None:
+        super().__init__(
+            lr, beta1, beta2, eps=eps, eps_form=eps_form, amsgrad=amsgrad, schedule=schedule
+        )
         self.weight_decay = check_range("weight_decay", weight_decay, low=0.0, high=None)
 
     def hyperparameters(self):
@@ -423,9 +484,16 @@ class NAdam(Optimizer):
     state_names = ("m", "v")
     n_scratch = 2
 
-    def __init__(self, lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, *,
-                 eps: float = _EPS_BOOK, momentum_decay: float = 4e-3,
-                 schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.002,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        *,
+        eps: float = _EPS_BOOK,
+        momentum_decay: float = 4e-3,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.beta1 = _beta("beta1", beta1)
         self.beta2 = _beta("beta2", beta2)
@@ -434,16 +502,20 @@ class NAdam(Optimizer):
         self.mu_product = 1.0
 
     def hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
-                "momentum_decay": self.momentum_decay}
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "momentum_decay": self.momentum_decay,
+        }
 
     def _extra_state(self):
         return {"mu_product": self.mu_product}
 
     def _load_extra_state(self, extra):
         mu_product = extra.get("mu_product", 1.0)
-        self.mu_product = check_range("mu_product", mu_product, low=0.0, high=1.0,
-                                      high_open=False)
+        self.mu_product = check_range("mu_product", mu_product, low=0.0, high=1.0, high_open=False)
 
     def _scalars(self, lr):
         t, b1, psi = self.t, self.beta1, self.momentum_decay
@@ -491,8 +563,15 @@ class Adamax(Optimizer):
     name = "adamax"
     state_names = ("m", "u")
 
-    def __init__(self, lr: float = 0.002, beta1: float = 0.9, beta2: float = 0.999, *,
-                 eps: float = _EPS_BOOK, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 0.002,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        *,
+        eps: float = _EPS_BOOK,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.beta1 = _beta("beta1", beta1)
         self.beta2 = _beta("beta2", beta2)
@@ -537,8 +616,14 @@ class Adadelta(Optimizer):
     state_names = ("v", "u")
     n_scratch = 2
 
-    def __init__(self, lr: float = 1.0, rho: float = 0.9, *, eps: float = 1e-6,
-                 schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        *,
+        eps: float = 1e-6,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.rho = _beta("rho", rho)
         self.eps = _eps(eps)
@@ -585,16 +670,27 @@ class Lion(Optimizer):
     state_names = ("m",)
     n_scratch = 2
 
-    def __init__(self, lr: float = 1e-4, beta1: float = 0.9, beta2: float = 0.99, *,
-                 weight_decay: float = 0.0, schedule: Schedule | None = None) -> None:
+    def __init__(
+        self,
+        lr: float = 1e-4,
+        beta1: float = 0.9,
+        beta2: float = 0.99,
+        *,
+        weight_decay: float = 0.0,
+        schedule: Schedule | None = None,
+    ) -> None:
         super().__init__(lr, schedule=schedule)
         self.beta1 = _beta("beta1", beta1)
         self.beta2 = _beta("beta2", beta2)
         self.weight_decay = check_range("weight_decay", weight_decay, low=0.0, high=None)
 
     def hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2,
-                "weight_decay": self.weight_decay}
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "weight_decay": self.weight_decay,
+        }
 
     def _step(self, w, g, state, c, tmp):
         (lr,) = c
