@@ -22,18 +22,17 @@ def numerical_gradient(
     """
     if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
         raise ValueError(f"numerical_gradient needs a float array, got {type(x).__name__}")
+    if not x.flags.writeable:
+        raise ValueError("numerical_gradient perturbs x in place; got a read-only array")
     grad = np.zeros_like(x)
-    flat, gflat = x.reshape(-1), grad.reshape(-1)
-    if not np.shares_memory(flat, x):
-        raise ValueError("numerical_gradient needs a contiguous array to perturb in place")
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
+    for i in np.ndindex(x.shape):  # any memory layout: views and transposes too
+        old = x[i]
+        x[i] = old + h
         f_plus = f(x)
-        flat[i] = old - h
+        x[i] = old - h
         f_minus = f(x)
-        flat[i] = old
-        gflat[i] = (f_plus - f_minus) / (2 * h)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
     return grad
 
 
