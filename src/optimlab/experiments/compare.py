@@ -1,0 +1,130 @@
+"""The seed's MNIST comparison (``optimizer_compare_mnist.py``) as a function.
+
+:func:`run_compare` calls :func:`optimlab.experiments.train` and adds what the
+figures and the summary read: each loss curve smoothed with the book's
+:func:`~optimlab.plots.smooth_curve`, labels and versions. Loading the data
+(:func:`load_dataset`) is the only I/O here; writing files is in
+:mod:`optimlab.results_io`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..data import load_mnist
+from .paths import optimizer_labels
+from .protocol import Dataset, Protocol, RunResult, train
+
+__all__ = [
+    "DEFAULT_OPTIMIZERS",
+    "CompareResult",
+    "format_loss_table",
+    "load_dataset",
+    "run_compare",
+]
+
+#: The seed's four rules with the book's default hyperparameters.
+DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adam")
+
+
+@dataclass
+class CompareResult:
+    """The runs of one comparison and what the figures and summary need.
+
+    ``smoothed[k]`` is ``smooth_curve(runs[k].losses)``; ``iterations`` is
+    ``1..protocol.iterations`` (the loss at ``i`` is the one after ``i`` updates).
+    """
+
+    runs: list[RunResult]
+    protocol: Protocol
+    dataset: str
+    engine: str
+    smoothed: list[np.ndarray]
+    iterations: np.ndarray
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready record: protocol, versions and, per optimizer, the final smoothed
+        loss, final test accuracy, wall seconds and hyperparameters (NaN as ``None``)."""
+        return {
+            "dataset": self.dataset,
+            "seed": self.protocol.seed,
+            "engine": self.engine,
+            "protocol": self.protocol.to_dict(),
+            "versions": dict(self.versions),
+            "optimizers": [
+                {
+                    "label": r.label,
+                    "spec": r.spec,
+                    "hyperparameters": dict(r.hyperparameters),
+                    "final_smoothed_loss": _finite(s[-1]) if len(s) else None,
+                    "final_loss": _finite(r.losses[-1]) if len(r.losses) else None,
+                    "final_test_accuracy": _finite(r.final_accuracy),
+                    "wall_seconds": r.seconds,
+                    "diverged_at": r.diverged_at,
+                    "eval_iterations": [int(i) for i in r.eval_iterations],
+                    "test_accuracy": [_finite(a) for a in r.test_accuracy],
+                }
+                for r, s in zip(self.runs, self.smoothed, strict=True)
+            ],
+        }
+
+
+def _finite(v: float) -> float | None:
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+def load_dataset(dataset: str = "mnist", data_dir: str | os.PathLike | None = None) -> Dataset:
+    """Read ``dataset`` (``"mnist"`` or ``"fashion-mnist"``) normalised and flattened."""
+    (x_train, t_train), (x_test, t_test) = load_mnist(
+        normalize=True, flatten=True, dataset=dataset, data_dir=data_dir
+    )
+    return Dataset(x_train, t_train, x_test, t_test, name=dataset)
+
+
+def run_compare(
+    specs: Sequence[str],
+    data: Dataset,
+    protocol: Protocol,
+    *,
+    engine: str = "fast",
+    progress: Callable[[int], None] | None = None,
+) -> CompareResult:
+    """Train every rule in ``specs`` under ``protocol`` on ``data`` (see
+    :func:`~optimlab.experiments.train`) and smooth the loss curves as the book does.
+
+    ``ValueError`` names what is wrong with a spec, the protocol or the batch size.
+    """
+    from ..plots import smooth_curve  # here: importing experiments needs no matplotlib
+
+    labels = optimizer_labels(specs)
+    runs = train(list(specs), data, protocol, engine=engine, labels=labels, progress=progress)
+    with np.errstate(invalid="ignore", over="ignore"):
+        smoothed = [smooth_curve(r.losses) for r in runs]
+    return CompareResult(
+        runs=runs,
+        protocol=protocol,
+        dataset=data.name,
+        engine=engine,
+        smoothed=smoothed,
+        iterations=np.arange(1, protocol.iterations + 1),
+        versions={"optimlab": __version__, "numpy": np.__version__},
+    )
+
+
+def format_loss_table(result: CompareResult, every: int = 100) -> str:
+    """The seed's printout: each rule's loss after iterations 1, 1+every, 1+2*every, ..."""
+    lines = []
+    for i in range(0, result.protocol.iterations, every):
+        lines.append(f"=========== iteration:{i} ===========")
+        for r in result.runs:
+            lines.append(f"{r.label}:{float(r.losses[i])}")
+    return "\n".join(lines)

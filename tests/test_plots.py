@@ -1,0 +1,74 @@
+"""smooth_curve against the book's formula and a direct sum; figures build without warnings."""
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from optimlab import plots
+from optimlab.experiments.paths import run_paths
+from optimlab.functions import get_function
+from optimlab.plots import smooth_curve
+
+
+def book_smooth_curve(x):
+    """The book's common/util.py, verbatim apart from names."""
+    window_len = 11
+    s = np.r_[x[window_len - 1 : 0 : -1], x, x[-1:-window_len:-1]]
+    w = np.kaiser(window_len, 2)
+    y = np.convolve(w / w.sum(), s, mode="valid")
+    return y[5 : len(y) - 5]
+
+
+def direct_smooth(x):
+    """Each output a Kaiser-weighted average of the 11 samples centred on it, mirrored ends."""
+    n = len(x)
+    w = np.kaiser(11, 2.0)
+    w = w / w.sum()
+
+    def at(j):  # the book's padding: reflect on the left, symmetric on the right
+        if j < 0:
+            return x[-j]
+        if j >= n:
+            return x[2 * n - 1 - j]
+        return x[j]
+
+    return np.array([sum(w[k] * at(i + k - 5) for k in range(11)) for i in range(n)])
+
+
+@pytest.mark.parametrize("n", [11, 12, 50, 2000])
+def test_smooth_curve_equals_book_and_direct_sum(n):
+    x = np.random.default_rng(n).random(n)
+    out = smooth_curve(x)
+    assert out.shape == (n,)
+    np.testing.assert_allclose(out, book_smooth_curve(x), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(out, direct_smooth(x), rtol=1e-12, atol=0)
+
+
+def test_smooth_curve_short_and_constant():
+    assert smooth_curve([]).shape == (0,)
+    np.testing.assert_allclose(smooth_curve([3.0]), [3.0])
+    np.testing.assert_allclose(smooth_curve(np.full(5, 2.5)), np.full(5, 2.5))
+    assert smooth_curve([1.0, 2.0, 3.0]).shape == (3,)
+    assert smooth_curve([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).dtype == np.float64
+
+
+def test_paths_figure_panels_and_titles():
+    result = run_paths(["sgd:lr=10", "momentum:lr=0.1", "adam"], get_function("bowl"), steps=5)
+    fig = plots.paths_figure(result)
+    assert isinstance(fig, Figure)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 3
+    assert "diverged at step 3" in axes[0].get_title()
+    assert axes[1].get_title() == "Momentum\nlr=0.1"
+    assert axes[2].get_xlabel() == "x" and axes[2].get_ylabel() == "y"
+    fig.draw_without_rendering()
+
+
+def test_gif_has_frames(tmp_path):
+    from PIL import Image
+
+    result = run_paths(["sgd:lr=0.95", "adam:lr=0.3"], get_function("saddle"), steps=4)
+    path = tmp_path / "p.gif"
+    plots.write_paths_gif(result, path)
+    with Image.open(path) as im:
+        assert im.format == "GIF" and im.n_frames >= 5
