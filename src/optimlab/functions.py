@@ -183,7 +183,7 @@ FUNCTIONS: dict[str, Function2D] = {
             levels=np.logspace(-1, 3.5, 16),
             log_scale=True,
             minima=((1.0, 1.0),),
-            optimizers=("sgd:lr=0.002", "momentum:lr=0.001", "adagrad:lr=1.0", "adam:lr=0.1"),
+            optimizers=("sgd:lr=0.001", "momentum:lr=0.0015", "adagrad:lr=0.15", "adam:lr=0.15"),
             steps=300,
         ),
         Function2D(
@@ -197,7 +197,7 @@ FUNCTIONS: dict[str, Function2D] = {
             levels=np.logspace(-1, 4.5, 20),
             log_scale=True,
             minima=((3.0, 0.5),),
-            optimizers=("sgd:lr=0.002", "momentum:lr=0.001", "adagrad:lr=0.5", "adam:lr=0.1"),
+            optimizers=("sgd:lr=0.015", "momentum:lr=0.01", "adagrad:lr=0.32", "adam:lr=0.46"),
             steps=300,
         ),
         Function2D(
@@ -216,7 +216,7 @@ FUNCTIONS: dict[str, Function2D] = {
                 (-3.779310, -3.283186),
                 (3.584428, -1.848126),
             ),
-            optimizers=("sgd:lr=0.01", "momentum:lr=0.003", "adagrad:lr=1.0", "adam:lr=0.2"),
+            optimizers=("sgd:lr=0.0068", "momentum:lr=0.00068", "adagrad:lr=0.46", "adam:lr=0.46"),
             steps=100,
         ),
         Function2D(
