@@ -241,12 +241,14 @@ def _float64_torch() -> Iterator[Any]:
     # default dtype; float32 there would cost ~1e-8 relative.
     import torch
 
-    old = torch.get_default_dtype()
+    old, threads = torch.get_default_dtype(), torch.get_num_threads()
     torch.set_default_dtype(torch.float64)
+    torch.set_num_threads(1)  # small elementwise steps: threads only add contention
     try:
         yield torch
     finally:
         torch.set_default_dtype(old)
+        torch.set_num_threads(threads)
 
 
 def run_torch(
