@@ -1,0 +1,74 @@
+"""How the engine's time grows with batch size, width and the number of runs.
+
+On MNIST with the seed's protocol otherwise (post-update loss, float32, no
+evaluation), best of ``--repeats`` wall times:
+
+* batch 32..1024, one Adam run: time per sample should fall or stay flat;
+* hidden width 100..1000 (four hidden layers), batch 128, one Adam run:
+  time per sample and the GEMM rate reached (protocol FLOPs / time);
+* 1..16 Adam runs, batch 128: throughput in run-iterations per second; 2 runs
+  should give >= 1.8 x the throughput of 1 (the same rule each, so that the
+  ratio measures the parallelism, not a cheaper rule).
+
+    python benchmarks/scaling.py [--iterations 200] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from compare_speed import best_of, blas_description, cpu_description, load_mnist_arrays
+from compare_speed import protocol_flops as flops
+from optimlab.engine import train
+from optimlab.experiments import Dataset, Protocol
+
+
+def timed(data: Dataset, opts: list[str], repeats: int, **protocol) -> float:
+    p = Protocol(eval_every=0, **protocol)
+    return best_of(lambda: train(opts, data, p), repeats)[0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    x, t, xt, tt = load_mnist_arrays()
+    data = Dataset(x, t, xt, tt)
+    n_it, reps = args.iterations, args.repeats
+    print(f"CPU: {cpu_description()}")
+    print(f"BLAS: {blas_description()}")
+    print(f"{n_it} iterations per timing, best of {reps}\n")
+
+    print("batch size (one Adam run, 784-100x4-10)")
+    print(f"{'batch':>6s} {'s':>7s} {'us/sample':>10s} {'GFLOP/s':>8s}")
+    for b in (32, 64, 128, 256, 512, 1024):
+        s = timed(data, ["adam"], reps, batch_size=b, iterations=n_it)
+        f = flops([784, 100, 100, 100, 100, 10], b)["total"] * n_it
+        print(f"{b:6d} {s:7.3f} {s / (b * n_it) * 1e6:10.2f} {f / s / 1e9:8.1f}")
+
+    print("\nwidth (one Adam run, 784-w x4-10, batch 128)")
+    print(f"{'width':>6s} {'s':>7s} {'us/sample':>10s} {'GFLOP/s':>8s}")
+    for w in (100, 200, 500, 1000):
+        it = max(20, n_it * 100 // w)
+        s = timed(data, ["adam"], reps, hidden=(w,) * 4, iterations=it)
+        f = flops([784, w, w, w, w, 10], 128)["total"] * it
+        print(f"{w:6d} {s:7.3f} {s / (128 * it) * 1e6:10.2f} {f / s / 1e9:8.1f}")
+
+    print("\nruns (Adam each, batch 128)")
+    print(f"{'runs':>6s} {'s':>7s} {'run-it/s':>9s} {'vs 1 run':>9s}")
+    base = None
+    for k in (1, 2, 4, 8, 16):
+        s = timed(data, ["adam"] * k, reps, iterations=n_it)
+        thr = k * n_it / s
+        base = base or thr
+        print(f"{k:6d} {s:7.3f} {thr:9.1f} {thr / base:9.2f}")
+    print("\ntarget: 2 runs >= 1.8 x the throughput of 1 run; per-sample cost falls or stays flat")
+
+
+if __name__ == "__main__":
+    main()
