@@ -284,9 +284,7 @@ def train(
     if engine == "reference":
         return train_reference(optimizers, data, protocol, labels=labels, progress=progress)
     if engine == "fast":
-        try:
-            from ..engine import train as fast_train
-        except ImportError:  # the fast engine is being built; the reference is exact
-            return train_reference(optimizers, data, protocol, labels=labels, progress=progress)
+        from ..engine import train as fast_train
+
         return fast_train(optimizers, data, protocol, labels=labels, progress=progress)
     raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
