@@ -113,7 +113,7 @@ class Momentum(Optimizer):
         np.add(w, v, out=w)  # W + v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, the book's current form.
 
     .. math::
@@ -122,20 +122,11 @@ class Nesterov(Optimizer):
 
     with the old :math:`v` in the first line (Bengio et al. 2012, arXiv
     1212.0901). Equals PyTorch ``SGD(lr, momentum, nesterov=True)`` with
-    :math:`v = -\\eta b` at constant ``lr``. Defaults ``lr=0.01``, ``momentum=0.9``.
+    :math:`v = -\\eta b` at constant ``lr``. Defaults ``lr=0.01``, ``momentum=0.9``
+    (the same hyperparameters and state as :class:`Momentum`; only the step differs).
     """
 
     name = "nesterov"
-    state_names = ("v",)
-
-    def __init__(
-        self, lr: float = 0.01, momentum: float = 0.9, *, schedule: Schedule | None = None
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.momentum = _beta("momentum", momentum)
-
-    def hyperparameters(self):
-        return {"lr": self.lr, "momentum": self.momentum}
 
     def _step(self, w, g, state, c, tmp):
         (lr,) = c
