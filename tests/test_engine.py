@@ -165,10 +165,18 @@ def test_results_record_times_and_eval_points():
     assert r.eval_seconds[-1] <= r.seconds
 
 
-def test_the_optimizer_instances_are_stepped():
-    opt = Adam()
-    train([opt], _data(), _small(iterations=7))
-    assert opt.t == 7 and opt.m is not None
+def test_the_optimizer_instances_are_stepped_whatever_the_workers():
+    states = []
+    for workers in (1, 2):
+        opts = [Adam(), SGD()]
+        train(opts, _data(), _small(iterations=7), workers=workers)
+        assert opts[0].t == 7 and opts[1].t == 7
+        states.append(opts[0].state_dict())
+    for name in ("m", "v"):  # the workers' state comes back to the caller's instances
+        np.testing.assert_array_equal(
+            states[0]["state"][name]["params"], states[1]["state"][name]["params"]
+        )
+    assert np.any(states[1]["state"]["v"]["params"] != 0)
 
 
 def test_eval_every_zero_and_batch_larger_than_data():

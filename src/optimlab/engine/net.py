@@ -232,6 +232,7 @@ class FlatNet:
         hits = 0
         for i in range(0, n, rows):
             j = min(i + rows, n)
-            s = self.predict_into(x[i:j], [o[: j - i] for o in outs])
+            xi = x[i:j].astype(self.dtype, copy=False)  # cast chunk by chunk, if at all
+            s = self.predict_into(xi, [o[: j - i] for o in outs])
             hits += int(np.count_nonzero(np.argmax(s, axis=1) == t[i:j]))
         return float(hits / n)
