@@ -295,17 +295,31 @@ def train(
 
 def _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress) -> None:
     """Run each group on its own worker (a process on Linux, else a thread) and report."""
+
+    def group(slot: int, into: _Record, report, stop: threading.Event) -> None:
+        with np.errstate(all="ignore"):  # divergence is detected and recorded, not warned
+            _run_group(
+                groups[slot],
+                nets,
+                opts,
+                x_train,
+                t_train,
+                x_test,
+                t_test,
+                protocol,
+                into,
+                slot,
+                report,
+                stop,
+            )
+
     with threadpool_limits(limits=1, user_api="blas"):
         # a daemonic process (a multiprocessing pool's worker) may not start children
         forkable = sys.platform.startswith("linux") and not mp.current_process().daemon
         if len(groups) > 1 and forkable:
-            _run_processes(
-                groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress
-            )
+            _run_processes(group, groups, opts, protocol, rec, progress)
         else:
-            _run_threads(
-                groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress
-            )
+            _run_threads(group, len(groups), protocol, rec, progress)
 
 
 class _Progress:
@@ -322,9 +336,7 @@ class _Progress:
                 self.progress(self.reported)
 
 
-def _run_processes(
-    groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress
-) -> None:
+def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
     """Each group in a forked child; results come back through shared memory and a pipe."""
     ctx = mp.get_context("fork")
     shared = _Record.empty(*rec.losses.shape, rec.acc.shape[1], alloc=_shared_array)
@@ -336,21 +348,8 @@ def _run_processes(
             done[s] = i
 
         try:
-            with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
-                _run_group(
-                    groups[slot],
-                    nets,
-                    opts,
-                    x_train,
-                    t_train,
-                    x_test,
-                    t_test,
-                    protocol,
-                    shared,
-                    slot,
-                    report,
-                    threading.Event(),
-                )
+            with threadpool_limits(limits=1, user_api="blas"):
+                group(slot, shared, report, threading.Event())
             msg = ("ok", {k: opts[k].state_dict() for k in groups[slot]})
         except BaseException as e:
             msg = ("error", e)
@@ -409,9 +408,9 @@ def _run_processes(
         opts[k].load_state_dict(sd)
 
 
-def _run_threads(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress):
+def _run_threads(group, n_groups, protocol, rec, progress) -> None:
     """Each group on its own thread (a single group on this one)."""
-    rec.done = [0] * len(groups)
+    rec.done = [0] * n_groups
     cond = threading.Condition()
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -421,38 +420,24 @@ def _run_threads(groups, nets, opts, x_train, t_train, x_test, t_test, protocol,
         with cond:
             rec.done[slot] = i
             cond.notify_all()
-        if len(groups) == 1:
+        if n_groups == 1:
             report_upto.upto(i)
 
     def work(slot: int) -> None:
         try:
-            with np.errstate(all="ignore"):  # divergence is detected and recorded, not warned
-                _run_group(
-                    groups[slot],
-                    nets,
-                    opts,
-                    x_train,
-                    t_train,
-                    x_test,
-                    t_test,
-                    protocol,
-                    rec,
-                    slot,
-                    report,
-                    stop,
-                )
+            group(slot, rec, report, stop)
         except BaseException as e:
             errors.append(e)
             stop.set()
             with cond:
                 cond.notify_all()
 
-    if len(groups) == 1:
+    if n_groups == 1:
         work(0)
     else:
         threads = [
             threading.Thread(target=work, args=(s,), daemon=True, name=f"optimlab-engine-{s}")
-            for s in range(len(groups))
+            for s in range(n_groups)
         ]
         for th in threads:
             th.start()
