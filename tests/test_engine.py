@@ -116,6 +116,22 @@ def test_bit_identical_whatever_the_workers():
             np.testing.assert_array_equal(a.test_accuracy, b.test_accuracy)
 
 
+def test_thread_workers_give_the_same_bits(monkeypatch):
+    import optimlab.engine.runner as runner
+
+    data, p = _data(3), _small(dtype="float32", iterations=40)
+    opts = ["sgd", "adagrad", "adam"]
+    procs = train(opts, data, p, workers=2)
+    monkeypatch.setattr(runner, "FORK_WORKERS", False)
+    seen = []
+    threads = train(opts, data, p, workers=2, progress=seen.append)
+    assert seen == list(range(1, 41))
+    for a, b in zip(procs, threads, strict=True):
+        np.testing.assert_array_equal(a.losses, b.losses)
+    with pytest.raises(RuntimeError, match="boom at step 3"):
+        train(["sgd", _Boom(0.1)], data, p, workers=2)
+
+
 def test_a_run_does_not_depend_on_the_runs_beside_it():
     data, p = _data(4), _small(dtype="float32")
     alone = train(["adam"], data, p, workers=1)[0]

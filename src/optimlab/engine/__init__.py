@@ -8,6 +8,6 @@ arithmetic on one flat parameter buffer and preallocated arrays.
 """
 
 from .net import FlatNet
-from .train import default_workers, train
+from .runner import default_workers, train
 
 __all__ = ["FlatNet", "default_workers", "train"]

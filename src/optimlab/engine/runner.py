@@ -45,6 +45,9 @@ from .net import FlatNet
 
 __all__ = ["default_workers", "train"]
 
+#: workers are forked processes where fork is safe and cheap (Linux), threads elsewhere
+FORK_WORKERS = sys.platform.startswith("linux")
+
 
 def default_workers() -> int:
     """Cores this process may run on (``os.sched_getaffinity``), at least 1."""
@@ -315,7 +318,7 @@ def _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, pr
 
     with threadpool_limits(limits=1, user_api="blas"):
         # a daemonic process (a multiprocessing pool's worker) may not start children
-        forkable = sys.platform.startswith("linux") and not mp.current_process().daemon
+        forkable = FORK_WORKERS and not mp.current_process().daemon
         if len(groups) > 1 and forkable:
             _run_processes(group, groups, opts, protocol, rec, progress)
         else:
