@@ -241,3 +241,26 @@ def test_demo_full(tmp_path, monkeypatch):
     acc = {o["label"]: o["final_test_accuracy"] for o in summary["optimizers"]}
     assert acc["SGD"] > 0.85 and min(acc["Momentum"], acc["AdaGrad"], acc["Adam"]) > 0.95
     assert (out / "paths" / "paths.gif").exists()
+
+
+def test_printed_losses_are_the_recorded_ones(tmp_path, data_dir):
+    """The seed's printout comes while training runs; its values are loss.csv's."""
+    out = tmp_path / "out"
+    args = ["--iterations", "120", "--batch-size", "8", "--hidden", "10", "--eval-every", "0"]
+    res = invoke("compare", "--data-dir", str(data_dir), *args, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    printed = {}
+    block = None
+    for line in res.output.splitlines():
+        if line.startswith("=========== iteration:"):
+            block = int(line.split(":")[1].split()[0])
+        elif block is not None and ":" in line and not line.startswith("="):
+            label, value = line.split(":", 1)
+            printed[(block, label)] = float(value)
+        else:
+            block = None
+    assert {b for b, _ in printed} == {0, 100}
+    with open(out / "loss.csv", newline="") as f:
+        rows = {(int(r["iteration"]), r["optimizer"]): float(r["loss"]) for r in csv.DictReader(f)}
+    for (i, label), value in printed.items():
+        assert rows[(i + 1, label)] == value  # CSV iterations count updates, from 1

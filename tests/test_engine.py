@@ -124,7 +124,7 @@ def test_thread_workers_give_the_same_bits(monkeypatch):
     procs = train(opts, data, p, workers=2)
     monkeypatch.setattr(runner, "FORK_WORKERS", False)
     seen = []
-    threads = train(opts, data, p, workers=2, progress=seen.append)
+    threads = train(opts, data, p, workers=2, progress=lambda i, losses: seen.append(i))
     assert seen == list(range(1, 41))
     for a, b in zip(procs, threads, strict=True):
         np.testing.assert_array_equal(a.losses, b.losses)
@@ -161,15 +161,22 @@ def test_divergence_stops_only_that_run():
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_progress_is_called_once_per_iteration_in_order(workers):
-    seen = []
-    train(
+    seen, rows = [], []
+
+    def progress(i, losses):
+        seen.append(i)
+        rows.append(losses)
+
+    runs = train(
         ["sgd", "adam", "momentum"],
         _data(),
         _small(iterations=25),
-        progress=seen.append,
+        progress=progress,
         workers=workers,
     )
     assert seen == list(range(1, 26))
+    # each call carries every run's loss of that iteration, as the results record it
+    np.testing.assert_array_equal(np.array(rows).T, np.array([r.losses for r in runs]))
 
 
 def test_results_record_times_and_eval_points():

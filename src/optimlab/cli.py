@@ -28,10 +28,10 @@ from .cli_options import (
 from .experiments.compare import (
     DEFAULT_OPTIMIZERS,
     CompareResult,
-    format_loss_table,
+    format_losses,
     run_compare,
 )
-from .experiments.paths import PathsResult, run_paths
+from .experiments.paths import PathsResult, optimizer_labels, run_paths
 from .experiments.protocol import Dataset, Protocol
 from .functions import FUNCTIONS, get_function
 from .results_io import save_compare, save_paths
@@ -140,9 +140,11 @@ def compare(out: Path, engine: str, **options) -> None:
 
 
 def _train(specs: Sequence[str], data: Dataset, protocol: Protocol, engine: str) -> CompareResult:
-    """:func:`run_compare` with a progress bar on stderr when it is a terminal."""
+    """:func:`run_compare`, printing each rule's loss every 100 iterations as the seed does
+    (as training goes), with a progress bar on stderr when it is a terminal."""
     from tqdm import tqdm
 
+    labels = optimizer_labels(specs)
     quiet = not sys.stderr.isatty()
     with tqdm(
         total=protocol.iterations,
@@ -152,16 +154,19 @@ def _train(specs: Sequence[str], data: Dataset, protocol: Protocol, engine: str)
         disable=quiet,
         leave=False,
     ) as bar:
+
+        def progress(i: int, losses) -> None:
+            bar.update(i - bar.n)
+            if (i - 1) % 100 == 0:  # the seed prints after iterations 0, 100, ... (0-based)
+                tqdm.write(format_losses(i - 1, labels, losses), file=sys.stdout)
+
         try:
-            return run_compare(
-                specs, data, protocol, engine=engine, progress=lambda i: bar.update(i - bar.n)
-            )
+            return run_compare(specs, data, protocol, engine=engine, progress=progress)
         except ValueError as exc:  # validated above; kept as a usage error if not
             raise click.UsageError(str(exc)) from None
 
 
 def _echo_compare(result: CompareResult) -> None:
-    click.echo(format_loss_table(result))
     click.echo("=========== result ===========")
     width = max(len(r.label) for r in result.runs)
     for run, s in zip(result.runs, result.smoothed, strict=True):

@@ -210,7 +210,7 @@ def train(
     protocol: Protocol,
     *,
     labels: Sequence[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, np.ndarray], None] | None = None,
     workers: int | None = None,
 ) -> list[RunResult]:
     """Run the protocol for each optimizer; same results as ``train_reference``, faster.
@@ -223,8 +223,8 @@ def train(
     data, protocol, labels
         As :func:`optimlab.experiments.train_reference`.
     progress : callable, optional
-        ``progress(i)`` once each iteration ``i`` (1-based) is done for every run,
-        called from the calling thread.
+        ``progress(i, losses)`` once each iteration ``i`` (1-based) is done for every
+        run, with each run's loss of iteration ``i``; called from the calling thread.
     workers : int, optional
         Threads to spread the runs over (default: the cores available). Results
         do not depend on it.
@@ -326,17 +326,20 @@ def _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, pr
 
 
 class _Progress:
-    """Calls ``progress(i)`` once for each iteration all workers have finished."""
+    """Calls ``progress(i, losses[:, i - 1])`` once for each iteration all workers finished."""
 
-    def __init__(self, progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self, progress: Callable[[int, np.ndarray], None] | None, losses: np.ndarray
+    ) -> None:
         self.progress = progress
+        self.losses = losses
         self.reported = 0
 
     def upto(self, i: int) -> None:
         while self.reported < i:
             self.reported += 1
             if self.progress is not None:
-                self.progress(self.reported)
+                self.progress(self.reported, self.losses[:, self.reported - 1].copy())
 
 
 def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
@@ -367,7 +370,7 @@ def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
         ctx.Process(target=child, args=(s, pipes[s][1]), daemon=True, name=f"optimlab-{s}")
         for s in range(len(groups))
     ]
-    report = _Progress(progress)
+    report = _Progress(progress, shared.losses)
     states: dict[int, dict] = {}
     pending = {r: s for s, (r, _) in enumerate(pipes)}
     try:
@@ -417,7 +420,7 @@ def _run_threads(group, n_groups, protocol, rec, progress) -> None:
     cond = threading.Condition()
     stop = threading.Event()
     errors: list[BaseException] = []
-    report_upto = _Progress(progress)
+    report_upto = _Progress(progress, rec.losses)
 
     def report(slot: int, i: int) -> None:
         with cond:

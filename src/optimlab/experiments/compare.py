@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_OPTIMIZERS",
     "CompareResult",
     "format_loss_table",
+    "format_losses",
     "load_dataset",
     "run_compare",
 ]
@@ -96,7 +97,7 @@ def run_compare(
     protocol: Protocol,
     *,
     engine: str = "fast",
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, np.ndarray], None] | None = None,
 ) -> CompareResult:
     """Train every rule in ``specs`` under ``protocol`` on ``data`` (see
     :func:`~optimlab.experiments.train`) and smooth the loss curves as the book does.
@@ -120,11 +121,17 @@ def run_compare(
     )
 
 
+def format_losses(i: int, labels: Sequence[str], losses: Sequence[float]) -> str:
+    """The seed's printout of iteration ``i`` (0-based): a header, then ``label:loss`` lines."""
+    lines = [f"=========== iteration:{i} ==========="]
+    lines += [f"{label}:{float(loss)}" for label, loss in zip(labels, losses, strict=True)]
+    return "\n".join(lines)
+
+
 def format_loss_table(result: CompareResult, every: int = 100) -> str:
     """The seed's printout: each rule's loss after iterations 1, 1+every, 1+2*every, ..."""
-    lines = []
-    for i in range(0, result.protocol.iterations, every):
-        lines.append(f"=========== iteration:{i} ===========")
-        for r in result.runs:
-            lines.append(f"{r.label}:{float(r.losses[i])}")
-    return "\n".join(lines)
+    labels = [r.label for r in result.runs]
+    return "\n".join(
+        format_losses(i, labels, [r.losses[i] for r in result.runs])
+        for i in range(0, result.protocol.iterations, every)
+    )

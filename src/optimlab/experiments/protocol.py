@@ -179,12 +179,13 @@ def train_reference(
     protocol: Protocol,
     *,
     labels: Sequence[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[RunResult]:
     """Run the protocol with the book-compatible classes (``MultiLayerNet.gradient`` and
     ``Optimizer.update``): the reference every faster engine is tested against.
 
-    ``progress(i)`` is called after each iteration ``i`` (1-based).
+    ``progress(i, losses)`` is called after each iteration ``i`` (1-based) with every
+    run's loss of that iteration (NaN for a run that diverged before it).
     """
     opts = [_as_optimizer(o) for o in optimizers]
     labels = list(labels) if labels is not None else [type(o).__name__ for o in opts]
@@ -240,7 +241,7 @@ def train_reference(
                     acc_s[k, ei] = seconds[k]
             ei += 1
         if progress is not None:
-            progress(i + 1)
+            progress(i + 1, losses[:, i].copy())
     return [
         RunResult(
             label=labels[k],
@@ -274,7 +275,7 @@ def train(
     *,
     engine: str = "fast",
     labels: Sequence[str] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[RunResult]:
     """Run the protocol for each optimizer; ``engine`` is ``"fast"`` (default) or ``"reference"``.
 
