@@ -166,7 +166,8 @@ def test_cli_sweep_then_report(tmp_path):
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"hello")
     res = runner.invoke(sweep, [*SWEEP_ARGS, "--store", str(junk)])
-    assert res.exit_code == 1 and "not an optimlab store" in res.output
+    assert res.exit_code == 2 and "not an optimlab store" in res.output
+    assert "--store" in res.output
     assert junk.read_bytes() == b"hello"
     res = runner.invoke(sweep, [*SWEEP_ARGS[:4], "--lr", "0.1,x", "--store", str(store)])
     assert res.exit_code == 2 and "learning rate must be a number" in res.output

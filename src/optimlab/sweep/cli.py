@@ -182,7 +182,9 @@ def sweep(
             engine=engine,
             progress=_print_run,
         )
-    except (StoreError, SweepError) as exc:
+    except StoreError as exc:  # bad input: exit 2 like every other bad option
+        raise click.BadParameter(str(exc), param_hint="'--store'") from None
+    except SweepError as exc:  # a failure while running: exit 1
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"sweep {summary.sweep_id} ({summary.executor}): {summary.total} runs, "
@@ -227,7 +229,7 @@ def report(store: Path, out: Path, sweep_id: str | None, target: float | None) -
     try:
         files = write_report(store, out, sweep_id=sweep_id, target=target)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.BadParameter(str(exc), param_hint="'--store'") from None
     click.echo("wrote:")
     for f in files:
         click.echo(f"  {f}")
