@@ -196,3 +196,17 @@ def test_input_of_the_wrong_width_raises():
         net.predict(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"\(N, 4\)"):
         net.loss(np.zeros(4), np.array([0]))
+
+
+@pytest.mark.parametrize(
+    ("t", "match"),
+    [
+        (np.full((4, 10), 0.1), "one-hot"),
+        (np.array([0, 1, 2, 10]), r"labels must be in 0\.\.9"),
+        (np.array([0, -1, 2, 3]), r"labels must be in 0\.\.9"),
+    ],
+)
+def test_loss_rejects_soft_or_out_of_range_labels(t, match):
+    net = MultiLayerNet(6, [5], 10, seed=0)
+    with pytest.raises(ValueError, match=match):
+        net.loss(np.random.default_rng(0).random((4, 6)), t)

@@ -470,3 +470,11 @@ def test_book_and_paper_adam_differ_most_for_gradients_near_eps():
         [paper_step, book_step], [5.6 / 6.6, 5.6 / (5.6 + 1e3**0.5)], rtol=1e-9
     )
     assert paper_step - book_step > 0.69
+
+
+def test_numpy_scalar_parameters_keep_their_dtype_in_the_state():
+    opt = optim.Adam()
+    params = {"y": np.float32(2.0)}
+    opt.update(params, {"y": np.float32(0.1)})
+    assert isinstance(params["y"], np.float32)
+    assert opt.m["y"].dtype == np.float32 and opt.v["y"].dtype == np.float32

@@ -124,3 +124,22 @@ def test_bad_input():
         run_paths(["sgd"], BOWL, steps=0)
     with pytest.raises(ValueError, match="unknown optimizer"):
         run_paths(["nope"], BOWL)
+
+
+def test_a_start_outside_the_window_widens_it_about_the_centre():
+    from optimlab.experiments.paths import view_window
+
+    fn = get_function("bowl")  # window [-10, 10] x [-5, 5]
+    xlim, ylim = view_window(fn, (-15.0, 3.0))
+    assert xlim == pytest.approx((-16.5, 16.5)) and ylim == (-5.0, 5.0)
+    assert view_window(fn, (1.0, 1.0)) == (fn.xlim, fn.ylim)
+
+
+def test_a_far_start_draws_without_warnings(tmp_path):
+    """Overflow in the landscape of a huge window is expected, not warned about."""
+    from optimlab.plots import paths_figure
+
+    fn = get_function("beale")
+    result = run_paths(["sgd:lr=0.01", "adam:lr=0.1"], fn, start=(1e200, 1e200))
+    assert all(p.diverged_at == 1 for p in result.paths)
+    paths_figure(result).savefig(tmp_path / "p.png")  # filterwarnings=error would raise

@@ -126,3 +126,30 @@ def test_protocol_validation(kwargs, match):
 def test_batch_larger_than_training_set():
     with pytest.raises(ValueError, match="batch_size 400 is larger than the training set"):
         batch_indices(Protocol(batch_size=400), 300)
+
+
+def test_one_hot_labels_are_stored_as_integers_and_both_engines_agree():
+    from optimlab.experiments import train
+
+    base = _data(k=4)
+    one_hot = Dataset(base.x_train, np.eye(4)[base.t_train], base.x_test, np.eye(4)[base.t_test])
+    assert one_hot.n_classes == 4 and one_hot.t_train.dtype == np.int64
+    np.testing.assert_array_equal(one_hot.t_train, base.t_train)
+    fast = train(["adam"], one_hot, SMALL, engine="fast")[0].losses
+    ref = train(["adam"], base, SMALL, engine="reference")[0].losses
+    np.testing.assert_array_equal(fast, ref)  # float64: bit for bit
+
+
+@pytest.mark.parametrize(
+    ("labels", "match"),
+    [
+        (np.full((300, 4), 0.25), "one-hot"),
+        (np.full(300, -1), "labels must be integers >= 0"),
+        (np.zeros(300, dtype=np.float32), "labels must be integers"),
+        (np.zeros(299, dtype=np.int64), "x_train has 300 samples but t_train has 299"),
+    ],
+)
+def test_dataset_rejects_bad_labels(labels, match):
+    base = _data()
+    with pytest.raises(ValueError, match=match):
+        Dataset(base.x_train, labels, base.x_test, base.t_test)

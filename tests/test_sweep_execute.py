@@ -171,3 +171,30 @@ def test_cli_sweep_then_report(tmp_path):
     assert junk.read_bytes() == b"hello"
     res = runner.invoke(sweep, [*SWEEP_ARGS[:4], "--lr", "0.1,x", "--store", str(store)])
     assert res.exit_code == 2 and "learning rate must be a number" in res.output
+
+
+def test_report_when_every_search_run_diverged(tmp_path):
+    """The sensitivity plot has no finished point: still drawn, no crash."""
+    runner = CliRunner()
+    store = tmp_path / "s.sqlite"
+    args = ["--optimizer", "sgd", "--lr", "1e300", "--seeds", "1", "--iterations", "5"]
+    args += ["--hidden", "5", "--train-size", "200", "--test-size", "50", "--workers", "1"]
+    res = runner.invoke(sweep, [*args, "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    assert "every stage-1 run diverged" in res.output
+    res = runner.invoke(report, ["--store", str(store), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "r" / "sensitivity.png").stat().st_size > 0
+
+
+def test_unusable_store_and_out_paths_are_option_errors(tmp_path):
+    runner = CliRunner()
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = runner.invoke(sweep, [*SWEEP_ARGS, "--store", str(blocker / "s.sqlite")])
+    assert res.exit_code == 2 and "--store" in res.output and "cannot create" in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    store = tmp_path / "s.sqlite"
+    assert runner.invoke(sweep, [*SWEEP_ARGS, "--store", str(store)]).exit_code == 0
+    res = runner.invoke(report, ["--store", str(store), "--out", str(blocker / "out")])
+    assert res.exit_code == 2 and "--out" in res.output

@@ -96,15 +96,29 @@ def _grid(n: int) -> tuple[int, int]:
     return -(-n // ncols), ncols
 
 
+def _levels_for(Z: np.ndarray, *, log: bool, n: int = 12) -> np.ndarray:
+    """Contour levels spanning the 2nd to 98th percentile of the finite values of ``Z``."""
+    finite = Z[np.isfinite(Z)]
+    lo, hi = np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0)
+    if log:
+        hi = max(hi, 1e-300)
+        return np.geomspace(max(lo, hi * 1e-8, 1e-300), hi, n)
+    return np.linspace(lo, hi if hi > lo else lo + 1.0, n)
+
+
 def _draw_landscape(ax, result: PathsResult, *, grey: bool = False) -> None:
     fn = result.function
     xs = np.linspace(*result.xlim, 300)
     ys = np.linspace(*result.ylim, 300)
     X, Y = np.meshgrid(xs, ys)
-    Z = fn.f(X, Y)
-    norm = LogNorm(fn.levels[0], fn.levels[-1]) if fn.log_scale else None
+    with np.errstate(all="ignore"):  # a far --start widens the window to huge values
+        Z = fn.f(X, Y)
+    levels = fn.levels
+    if (result.xlim, result.ylim) != (fn.xlim, fn.ylim):  # widened: levels of this window
+        levels = _levels_for(Z, log=fn.log_scale)
+    norm = LogNorm(levels[0], levels[-1]) if fn.log_scale else None
     style = {"colors": "0.6"} if grey else {"cmap": "viridis", "norm": norm}
-    ax.contour(X, Y, Z, levels=fn.levels, linewidths=0.8, alpha=0.8, **style)
+    ax.contour(X, Y, Z, levels=levels, linewidths=0.8, alpha=0.8, **style)
     for points, style in ((fn.minima, _MINIMUM), (fn.saddles, _SADDLE)):
         for px, py in points:
             ax.plot(px, py, linestyle="", color="black", zorder=5, **style)

@@ -86,11 +86,16 @@ class PathsResult:
 def view_window(
     fn: Function2D, start: tuple[float, float]
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """``fn``'s window, widened (with a 10% margin) where ``start`` lies outside it."""
+    """``fn``'s window; where ``start`` lies outside it, widened symmetrically about the
+    window's centre to hold the start with a 10% margin (paths swing to both sides)."""
     out = []
     for (lo, hi), s in ((fn.xlim, start[0]), (fn.ylim, start[1])):
-        margin = 0.1 * (hi - lo)
-        out.append((min(lo, s - margin) if s < lo else lo, max(hi, s + margin) if s > hi else hi))
+        if lo <= s <= hi:
+            out.append((lo, hi))
+            continue
+        centre = (lo + hi) / 2
+        half = 1.1 * abs(s - centre)
+        out.append((centre - half, centre + half))
     return out[0], out[1]
 
 

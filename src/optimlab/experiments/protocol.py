@@ -41,7 +41,10 @@ ENGINES = ("fast", "reference")
 
 @dataclass(frozen=True)
 class Dataset:
-    """Training and test arrays: ``x`` float ``(N, d)``, ``t`` int64 labels ``(N,)``."""
+    """Training and test arrays: ``x`` float ``(N, d)``, ``t`` labels ``(N,)``.
+
+    One-hot labels ``(N, classes)`` are accepted and stored as int64 labels.
+    """
 
     x_train: np.ndarray
     t_train: np.ndarray
@@ -49,9 +52,32 @@ class Dataset:
     t_test: np.ndarray
     name: str = "mnist"
 
+    def __post_init__(self) -> None:
+        columns = 0
+        for name in ("t_train", "t_test"):
+            t = np.asarray(getattr(self, name))
+            if t.ndim == 2:  # one-hot, as load_mnist(one_hot_label=True) gives
+                if t.size and not (np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)):
+                    raise ValueError(f"{name}: 2-D labels must be one-hot (a single 1 per row)")
+                columns = max(columns, t.shape[1])
+                t = np.argmax(t, axis=1)
+            elif t.ndim != 1 or not np.issubdtype(t.dtype, np.integer) or (t.size and t.min() < 0):
+                raise ValueError(
+                    f"{name}: labels must be integers >= 0 of shape (N,) or one-hot of shape "
+                    f"(N, classes); got dtype {t.dtype} and shape {t.shape}"
+                )
+            object.__setattr__(self, name, t.astype(np.int64, copy=False))
+        for x_name, t_name in (("x_train", "t_train"), ("x_test", "t_test")):
+            nx, nt = len(getattr(self, x_name)), len(getattr(self, t_name))
+            if nx != nt:
+                raise ValueError(f"{x_name} has {nx} samples but {t_name} has {nt} labels")
+        object.__setattr__(self, "_one_hot_columns", columns)
+
     @property
     def n_classes(self) -> int:
-        return int(max(self.t_train.max(), self.t_test.max())) + 1
+        """Classes: one more than the largest label, or the one-hot width if larger."""
+        largest = max(self.t_train.max(initial=-1), self.t_test.max(initial=-1))
+        return max(int(largest) + 1, self._one_hot_columns)
 
 
 @dataclass(frozen=True)

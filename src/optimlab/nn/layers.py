@@ -88,11 +88,19 @@ def _labels(t: np.ndarray, n_classes: int) -> np.ndarray:
     if t.ndim == 2:
         if t.shape[1] != n_classes:
             raise ValueError(f"one-hot labels have {t.shape[1]} columns, expected {n_classes}")
+        if not (np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)):
+            raise ValueError(
+                "2-D labels must be one-hot (a single 1 per row); soft labels are not supported"
+            )
         return np.argmax(t, axis=1)
     if t.ndim != 1 or not np.issubdtype(t.dtype, np.integer):
         raise ValueError(
             f"labels must be integers of shape (N,) or one-hot of shape (N, "
             f"{n_classes}); got dtype {t.dtype} and shape {t.shape}"
+        )
+    if t.size and (t.min() < 0 or t.max() >= n_classes):
+        raise ValueError(
+            f"labels must be in 0..{n_classes - 1}, got values from {t.min()} to {t.max()}"
         )
     return t
 

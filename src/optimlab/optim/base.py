@@ -323,9 +323,10 @@ class Optimizer:
 
 
 def _as_float_array(w: Any) -> np.ndarray:
+    """``w`` itself if an array; a NumPy scalar keeps its dtype; a Python number is float64."""
     if isinstance(w, np.ndarray):
         return w
-    return np.array(w, dtype=np.float64)
+    return np.array(w, dtype=np.result_type(w) if isinstance(w, np.generic) else np.float64)
 
 
 def state_to_arrays(sd: Mapping[str, Any]) -> dict[str, np.ndarray]:

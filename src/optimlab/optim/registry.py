@@ -123,7 +123,11 @@ def create(spec: str, **overrides: Any) -> Optimizer:
 
 
 def spec_of(opt: Optimizer) -> str:
-    """The spec string that :func:`create` turns back into an equal rule."""
+    """The spec string that :func:`create` turns back into a rule with equal hyperparameters.
+
+    A ``schedule`` is a callable, not a hyperparameter: it is not part of the spec
+    (pass it to :func:`create` as ``schedule=``).
+    """
     hp = ",".join(
         f"{k}={v}".lower() if isinstance(v, bool) else f"{k}={v}"
         for k, v in opt.hyperparameters().items()

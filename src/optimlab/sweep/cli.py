@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from ..cli_options import engine_option, make_protocol, optimizer_option, protocol_options
+from ..cli_options import (
+    engine_option,
+    make_protocol,
+    optimizer_option,
+    out_option,
+    protocol_options,
+    writable_out,
+)
 from ..experiments.compare import DEFAULT_OPTIMIZERS
 from .grid import DEFAULT_SEEDS, Problem, RunConfig, SweepPlan, default_target, parse_lrs
 from .store import StoreError
@@ -203,13 +210,7 @@ def sweep(
 
 @click.command()
 @_store_option("SQLite file of a sweep.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default="results/report",
-    show_default=True,
-    help="Folder to write into.",
-)
+@out_option("results/report")
 @click.option(
     "--sweep",
     "sweep_id",
@@ -226,6 +227,7 @@ def report(store: Path, out: Path, sweep_id: str | None, target: float | None) -
     """A sweep's results: report.html (images embedded), PNGs and runs.csv."""
     from .report import write_report
 
+    out = writable_out(out)
     try:
         files = write_report(store, out, sweep_id=sweep_id, target=target)
     except StoreError as exc:

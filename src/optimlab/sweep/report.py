@@ -337,6 +337,9 @@ def _figures(report: SweepReport) -> dict[str, Any]:
                 edgecolor="black",
                 zorder=5,
             )
+    lrs = [r["lr"] for r in search if r["lr"] and r["lr"] > 0]
+    if lrs:  # diverged runs' crosses do not set the limits; every run may have diverged
+        ax.set_xlim(min(lrs) / 2, max(lrs) * 2)
     ax.set_xscale("log")
     if any(r["final_smoothed_loss"] and r["final_smoothed_loss"] > 0 for r in search):
         ax.set_yscale("log")

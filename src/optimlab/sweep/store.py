@@ -148,8 +148,11 @@ class Store:
             uri = f"file:{self.path.resolve()}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            except (OSError, sqlite3.Error) as exc:
+                raise StoreError(f"{self.path}: cannot create a store there ({exc})") from None
             try:
                 self._initialise()
             except BaseException:
