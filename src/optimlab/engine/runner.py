@@ -94,11 +94,6 @@ def _shared_array(shape, dtype) -> np.ndarray:
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(shape)
 
 
-def _labels_of(t: np.ndarray) -> np.ndarray:
-    t = np.asarray(t)
-    return np.argmax(t, axis=1) if t.ndim == 2 else t
-
-
 def _cost(opt: Optimizer) -> float:
     """Rough relative cost of one iteration of a run (the update's share grows with state)."""
     return 1.0 + 0.05 * (len(opt.state_names) + opt.n_scratch)
@@ -256,8 +251,8 @@ def train(
     n_train = data.x_train.shape[0]
     x_train = np.ascontiguousarray(data.x_train.reshape(n_train, -1))
     x_test = np.ascontiguousarray(data.x_test.reshape(data.x_test.shape[0], -1))
-    t_train = np.ascontiguousarray(_labels_of(data.t_train))
-    t_test = _labels_of(data.t_test)
+    t_train = np.ascontiguousarray(data.t_train)  # Dataset holds int64 labels
+    t_test = data.t_test
     d_in = x_train.shape[1]
     n_classes = data.n_classes
     sizes = [d_in, *protocol.hidden, n_classes]

@@ -176,6 +176,13 @@ def init_params(
     protocol: Protocol, input_size: int, output_size: int, n_runs: int
 ) -> list[dict[str, np.ndarray]]:
     """Initial parameters of each of ``n_runs`` networks (identical under ``same_init``)."""
+    return [net.params for net in _init_nets(protocol, input_size, output_size, n_runs)]
+
+
+def _init_nets(
+    protocol: Protocol, input_size: int, output_size: int, n_runs: int
+) -> list[MultiLayerNet]:
+    """``n_runs`` separate networks, initialised as :func:`init_params` says."""
     init_ss = _seeds(protocol.seed)[0]
     children = init_ss.spawn(n_runs)
     out = []
@@ -191,7 +198,7 @@ def init_params(
             seed=np.random.default_rng(ss),
             dtype=protocol.dtype,
         )
-        out.append(net.params)
+        out.append(net)
     return out
 
 
@@ -216,22 +223,7 @@ def train_reference(
     opts = [_as_optimizer(o) for o in optimizers]
     labels = list(labels) if labels is not None else [type(o).__name__ for o in opts]
     d_in = int(np.prod(data.x_train.shape[1:]))
-    params = init_params(protocol, d_in, data.n_classes, len(opts))
-    nets = []
-    for p in params:
-        net = MultiLayerNet(
-            d_in,
-            list(protocol.hidden),
-            data.n_classes,
-            activation=protocol.activation,
-            weight_init_std=protocol.weight_init,
-            weight_decay_lambda=protocol.weight_decay,
-            seed=0,
-            dtype=protocol.dtype,
-        )
-        for k, v in p.items():
-            net.params[k][...] = v
-        nets.append(net)
+    nets = _init_nets(protocol, d_in, data.n_classes, len(opts))
     next_batch = batch_indices(protocol, data.x_train.shape[0])
     n_it = protocol.iterations
     losses = np.full((len(opts), n_it), np.nan)
@@ -253,7 +245,7 @@ def train_reference(
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 # divergence is an outcome, reported through diverged_at
                 grads = net.gradient(xb, tb)
-                pre = net.last_layer.loss + _decay(net)
+                pre = net.last_layer.loss + net.weight_decay_loss()
                 opt.update(net.params, grads)
                 loss = pre if protocol.loss_timing == "pre" else net.loss(xb, tb)
             seconds[k] += time.perf_counter() - t0
@@ -282,16 +274,6 @@ def train_reference(
         )
         for k in range(len(opts))
     ]
-
-
-def _decay(net: MultiLayerNet) -> float:
-    lam = net.weight_decay_lambda
-    if not lam:
-        return 0.0
-    return sum(
-        0.5 * lam * float(np.sum(net.params[f"W{i}"] ** 2))
-        for i in range(1, net.hidden_layer_num + 2)
-    )
 
 
 def train(

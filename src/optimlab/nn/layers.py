@@ -112,13 +112,25 @@ def cross_entropy_error(x: np.ndarray, t: np.ndarray) -> float:
     scores. The book computes :math:`-\\log(y_t + 10^{-7})` instead; the two
     differ by :math:`\\log(1 + 10^{-7}/y_t) \\le 10^{-7}/y_t` per sample.
     """
-    if x.ndim == 1:  # one sample: t is one label or one one-hot row, as in the book
+    x, labels = _rows(x, t)
+    return _mean_cross_entropy(x, labels)
+
+
+def _rows(x: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scores as ``(N, C)`` and checked integer labels ``(N,)``; one 1-D sample, as the
+    book allows, becomes one row."""
+    if x.ndim == 1:
         x = x.reshape(1, -1)
         t = np.asarray(t)
         t = t.reshape(1, -1) if t.size == x.shape[1] > 1 else t.reshape(-1)
     labels = _labels(t, x.shape[1])
     if labels.shape[0] != x.shape[0]:
         raise ValueError(f"{labels.shape[0]} labels for {x.shape[0]} samples")
+    return x, labels
+
+
+def _mean_cross_entropy(x: np.ndarray, labels: np.ndarray) -> float:
+    """:func:`cross_entropy_error` of ``(N, C)`` scores and checked integer labels."""
     z = x - np.max(x, axis=1, keepdims=True)
     lse = np.log(np.sum(np.exp(z), axis=1))
     n = x.shape[0]
@@ -132,15 +144,17 @@ class SoftmaxWithLoss:
         self.loss: float | None = None
         self.y: np.ndarray | None = None
         self.t: np.ndarray | None = None
+        self._labels: np.ndarray | None = None  # integer labels of the last forward
 
     def forward(self, x: np.ndarray, t: np.ndarray) -> float:
         self.t = t
         self.y = softmax(x)
-        self.loss = cross_entropy_error(x, t)
+        rows, self._labels = _rows(x, t)  # checked once; backward uses them again
+        self.loss = _mean_cross_entropy(rows, self._labels)
         return self.loss
 
     def backward(self, dout: float = 1) -> np.ndarray:
-        n = self.y.shape[0]
-        dx = self.y.copy()
-        dx[np.arange(n), _labels(self.t, dx.shape[1])] -= 1
-        return dx * (dout / n)
+        dx = self.y.reshape(-1, self.y.shape[-1]).copy()
+        n = dx.shape[0]
+        dx[np.arange(n), self._labels] -= 1
+        return (dx * (dout / n)).reshape(self.y.shape)

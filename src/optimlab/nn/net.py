@@ -179,12 +179,17 @@ class MultiLayerNet:
     def loss(self, x: np.ndarray, t: np.ndarray) -> float:
         """Cross-entropy plus :math:`\\tfrac{\\lambda}{2}\\sum\\lVert W\\rVert^2`."""
         y = self.predict(x)
+        return self.last_layer.forward(y, t) + self.weight_decay_loss()
+
+    def weight_decay_loss(self) -> float:
+        """The loss's L2 term :math:`\\tfrac{\\lambda}{2}\\sum_l\\lVert W_l\\rVert^2` (0 if
+        :math:`\\lambda = 0`)."""
         decay = 0.0
         if self.weight_decay_lambda:
             for idx in range(1, self.hidden_layer_num + 2):
                 w = self.params[f"W{idx}"]
                 decay += 0.5 * self.weight_decay_lambda * float(np.sum(w * w))
-        return self.last_layer.forward(y, t) + decay
+        return decay
 
     def accuracy(self, x: np.ndarray, t: np.ndarray) -> float:
         """Fraction of samples whose highest score is the label."""

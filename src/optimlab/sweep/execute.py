@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..engine import default_workers
 from ..experiments import Dataset, train
 from .grid import (
     Choice,
@@ -56,14 +57,6 @@ Progress = Callable[[RunConfig, dict[str, Any], int, int], None]
 
 class SweepError(RuntimeError):
     """A sweep could not run (bad executor settings, a failing run, Dask missing)."""
-
-
-def default_workers() -> int:
-    """The number of cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 # -- data ------------------------------------------------------------------------------------
