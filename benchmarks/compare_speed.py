@@ -211,10 +211,12 @@ def run_torch(data: Dataset, protocol: Protocol, threads: int = 2) -> np.ndarray
 def time_split(data: Dataset, protocol: Protocol, iterations: int = 200) -> None:
     """Where one worker's time goes, per run-iteration, in thread CPU time (best of 5).
 
-    GEMM: the engine's loop with its matrix products only (the same calls, same
-    shapes); elementwise: forward and backward with the products skipped;
-    update: each rule's ``step_arrays``; batch: the gather of one batch; the
-    rest of a measured whole iteration is Python and NumPy call overhead.
+    Like the engine, one run at a time: each part is timed over ``iterations``
+    iterations of one run, then of the next, and averaged over the 4 runs.
+    GEMM: the run's matrix products only (the same calls, same shapes);
+    elementwise: forward and backward with the products skipped; update: the
+    rule's ``step_arrays``; batch: the gather of one batch; the rest of a
+    measured whole iteration is Python and NumPy call overhead.
     """
     import optimlab.engine.net as net_module
     from optimlab.engine import FlatNet
@@ -233,68 +235,71 @@ def time_split(data: Dataset, protocol: Protocol, iterations: int = 200) -> None
     x = data.x_train[np.concatenate([nb(), nb()])].astype(np.float32)
     t = data.t_train[np.concatenate([nb(), nb()])]
 
-    def best(fn) -> float:
-        out = float("inf")
-        for _ in range(5):
-            t0 = clock()
-            for _ in range(iterations):
-                fn()
-            out = min(out, (clock() - t0) / iterations)
-        return out * 1e6
+    def best(fn, runs: Sequence[int] = range(len(nets))) -> float:
+        """Mean over ``runs`` of each run's best time per iteration, in us."""
+        total = 0.0
+        for k in runs:
+            out = float("inf")
+            for _ in range(5):
+                t0 = clock()
+                for _ in range(iterations):
+                    fn(k)
+                out = min(out, (clock() - t0) / iterations)
+            total += out
+        return total / len(runs) * 1e6
 
-    def whole() -> None:
+    def whole(k: int) -> None:
         np.take(data.x_train, nb(), axis=0, out=x[:B], mode="clip")
-        for n, o, it in zip(nets, opts, items, strict=True):
-            n.backward(x, 0)
-            o.step_arrays(it)
-            n.forward(x, t, 0, 2 * B, 0, B)
+        nets[k].backward(x, 0)
+        opts[k].step_arrays(items[k])
+        nets[k].forward(x, t, 0, 2 * B, 0, B)
 
-    def fwd_bwd() -> None:
-        for n in nets:
-            n.backward(x, 0)
-            n.forward(x, t, 0, 2 * B, 0, B)
+    def fwd_bwd(k: int) -> None:
+        nets[k].backward(x, 0)
+        nets[k].forward(x, t, 0, 2 * B, 0, B)
 
-    products = []
+    products: list[list[tuple]] = [[] for _ in nets]
     real = np.matmul
-
-    def record(a, b, out=None):
-        products.append((a, b, out))
-        return real(a, b, out=out)
 
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
         for n in nets:
             n.forward(x, t, 0, B, None, 0)
-        t_whole = best(whole) / 4
-        net_module.np.matmul = record
+        t_whole = best(whole)
         try:
-            fwd_bwd()
-            calls = list(products)
+            for k in range(len(nets)):
+
+                def record(a, b, out=None, k=k):
+                    products[k].append((a, b, out))
+                    return real(a, b, out=out)
+
+                net_module.np.matmul = record
+                fwd_bwd(k)
             net_module.np.matmul = lambda a, b, out=None: out
-            t_noprod = best(fwd_bwd) / 4
+            t_noprod = best(fwd_bwd)
         finally:
             net_module.np.matmul = real
 
-        def gemms() -> None:
-            for a, b, out in calls:
+        def gemms(k: int) -> None:
+            for a, b, out in products[k]:
                 real(a, b, out=out)
 
-        t_gemm = best(gemms) / 4
+        t_gemm = best(gemms)
         t_upd = {
-            type(o).__name__: best(lambda o=o, it=it: o.step_arrays(it))
-            for o, it in zip(opts, items, strict=True)
+            type(o).__name__: best(lambda k: opts[k].step_arrays(items[k]), runs=[k])
+            for k, o in enumerate(opts)
         }
-        t_batch = best(lambda: np.take(data.x_train, nb(), axis=0, out=x[:B], mode="clip")) / 4
+        t_batch = best(lambda k: np.take(data.x_train, nb(), axis=0, out=x[:B], mode="clip"))
     t_update = sum(t_upd.values()) / 4
     rest = t_whole - t_gemm - t_noprod - t_update - t_batch
     print(
         f"\ntime split of one worker, per run-iteration (thread CPU time, best of 5, "
-        f"{iterations} iterations, 4 runs):"
+        f"{iterations} iterations of each of 4 runs, one run at a time):"
     )
     parts = [
         ("GEMM", t_gemm),
         ("elementwise + its call overhead", t_noprod),
         ("update (mean of the 4 rules)", t_update),
-        ("batch gather (shared)", t_batch),
+        ("batch gather", t_batch),
     ]
     if rest >= 0:
         parts.append(("rest: Python loop, step_arrays dispatch", rest))

@@ -84,6 +84,30 @@ def test_float64_post_losses_are_the_reference_bit_for_bit():
         np.testing.assert_array_equal(f.test_accuracy, r.test_accuracy)
 
 
+@pytest.mark.parametrize(
+    "block, block_bytes", [(1, None), (3, None), (7, None), (1000, None), (20, 0)]
+)
+@pytest.mark.parametrize("loss_timing", ["post", "pre"])
+def test_any_block_of_iterations_gives_the_reference_bits(
+    monkeypatch, block, block_bytes, loss_timing
+):
+    # a worker runs a block of iterations of one run, then of the next, on batches it
+    # gathered once; 23 iterations end in a partial block; BLOCK_BYTES 0 forces blocks of 1
+    import optimlab.engine.runner as runner
+
+    monkeypatch.setattr(runner, "BLOCK", block)
+    if block_bytes is not None:
+        monkeypatch.setattr(runner, "BLOCK_BYTES", block_bytes)
+    data = _data(6)
+    p = _small(iterations=23, eval_every=5, loss_timing=loss_timing, weight_decay=0.01)
+    opts = ["adam", "sgd:lr=0.1", "momentum"]
+    ref = train_reference(opts, data, p)
+    for workers in (1, 2):
+        for f, r in zip(train(opts, data, p, workers=workers), ref, strict=True):
+            np.testing.assert_array_equal(f.losses, r.losses)
+            np.testing.assert_array_equal(f.test_accuracy, r.test_accuracy)
+
+
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-4)])
 def test_real_mnist_shapes_agree_with_the_reference(mnist_small, dtype, rtol):
     p = Protocol(iterations=4, eval_every=4, dtype=dtype)

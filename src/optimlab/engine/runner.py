@@ -9,6 +9,9 @@ test accuracy at the same points, the same divergence rule). How:
   preallocated buffers, no unused input gradient);
 * with post-update losses, the loss forward of batch ``i`` and the gradient
   forward of batch ``i + 1`` share one stacked pass (same weights);
+* a worker takes :data:`BLOCK` iterations of one run, then the same
+  iterations of its next run, so that one run's arrays stay in the core's
+  caches (the results are the same in any order: runs share nothing);
 * runs are split over workers (one per core), each with single-threaded BLAS;
   every worker draws the protocol's batches from its own copy of the batch
   generator, so workers never wait for each other. On Linux the workers are
@@ -111,6 +114,17 @@ def _split(opts: Sequence[Optimizer], n_workers: int) -> list[list[int]]:
     return [sorted(g) for g in groups if g]
 
 
+#: iterations a run takes before the next run of its worker takes the same ones. One run
+#: at a time keeps its weights, state and activations in the core's caches; switching runs
+#: every iteration evicts them (``python benchmarks/block_size.py``). Progress is reported
+#: block by block.
+BLOCK = 20
+
+#: most bytes a worker's buffer of a block's batches may take (fewer iterations per block
+#: for large batches)
+BLOCK_BYTES = 1 << 24
+
+
 def _run_group(
     ks: list[int],
     nets: list[FlatNet],
@@ -125,75 +139,92 @@ def _run_group(
     report: Callable[[int, int], None],
     stop: threading.Event,
 ) -> None:
-    """Train runs ``ks`` for all iterations, in lockstep on the same batches."""
+    """Train runs ``ks`` for all iterations on the same batches, a block of iterations of
+    one run at a time.
+
+    The worker gathers a block's batches once, back to back in ``xb``: row
+    block ``j`` (rows ``jB:(j + 1)B``) holds batch ``i0 - 1 + j``. Batch ``i``
+    and the next one are then adjacent rows, which is what a stacked forward
+    pass takes; each run reads them in place.
+    """
     next_batch = batch_indices(protocol, x_train.shape[0])
-    B = protocol.batch_size
+    B, d = protocol.batch_size, x_train.shape[1]
     post = protocol.loss_timing == "post"
     n_it = protocol.iterations
-    evals = protocol.eval_points()
     dtype = np.dtype(protocol.dtype)
-    x = np.empty((2 * B if post else B, x_train.shape[1]), dtype=dtype)
+    block = max(1, min(BLOCK, BLOCK_BYTES // (B * d * dtype.itemsize) - 2))
+    xb = np.empty(((block + 2) * B, d), dtype=dtype)
+    tb = np.empty((block + 2) * B, dtype=t_train.dtype)
     # data in another dtype is cast batch by batch, as the reference does (no full copy)
-    stage = None if x_train.dtype == dtype else np.empty((B, x_train.shape[1]), x_train.dtype)
-    t = np.empty(x.shape[0], dtype=t_train.dtype)
+    stage = None if x_train.dtype == dtype else np.empty((B, d), x_train.dtype)
     items = {k: [("params", nets[k].w, nets[k].g)] for k in ks}
+    eval_at = {e: j for j, e in enumerate(protocol.eval_points())}
     active = list(ks)
     clock = time.perf_counter
 
-    def draw(at: int) -> None:
-        idx = next_batch()  # in range, so mode="clip" changes nothing; with the default
+    def draw(j: int) -> None:
+        """The next batch of the protocol into row block ``j``."""
+        idx = next_batch()
+        at = j * B
+        # indices are in range, so mode="clip" changes nothing; with the default
         # mode="raise", take() writes to a buffer and copies it to out: twice the time
         if stage is None:
-            np.take(x_train, idx, axis=0, out=x[at : at + B], mode="clip")
+            np.take(x_train, idx, axis=0, out=xb[at : at + B], mode="clip")
         else:
-            np.copyto(x[at : at + B], np.take(x_train, idx, axis=0, out=stage, mode="clip"))
-        np.take(t_train, idx, axis=0, out=t[at : at + B], mode="clip")
+            np.copyto(xb[at : at + B], np.take(x_train, idx, axis=0, out=stage, mode="clip"))
+        np.take(t_train, idx, axis=0, out=tb[at : at + B], mode="clip")
 
-    h = 0  # first row of the current batch i in x (post: alternates 0, B, 0, ...)
-    draw(0)
-    if post:  # the gradient forward of batch 0
-        for k in active:
-            t0 = clock()
-            nets[k].forward(x, t, 0, B, None, 0)
-            rec.seconds[k] += clock() - t0
-    ei = 0
-    for i in range(n_it):
-        if stop.is_set():
-            return
-        last = i == n_it - 1
-        nh = B - h  # where batch i + 1 goes
-        if post and not last:
-            draw(nh)
-        for k in list(active):
-            net, opt = nets[k], opts[k]
-            t0 = clock()
+    def run_block(k: int, i0: int, i1: int) -> None:
+        """Iterations ``i0:i1`` of run ``k``, on the batches in ``xb``."""
+        net, opt, rows = nets[k], opts[k], rec.losses[k]
+        t0 = clock()
+        if post and i0 == 0:  # the gradient forward of batch 0, into activation rows B:2B
+            net.forward(xb, tb, B, 2 * B, None, B)
+        for i in range(i0, i1):
+            j = (i - i0 + 1) * B  # batch i's first row in xb
             if post:
-                net.backward(x, h)
+                # batch i is rows B:2B of the previous pass, activations included
+                net.backward(xb[j - B : j + B], B)
                 opt.step_arrays(items[k])
-                if last:
-                    loss = net.forward(x, t, h, h + B, h, None)
+                if i == n_it - 1:
+                    loss = net.forward(xb[j : j + B], tb[j : j + B], 0, B, 0, None)
                 else:  # post-update loss of batch i and gradient forward of i + 1
-                    loss = net.forward(x, t, 0, 2 * B, h, nh)
+                    loss = net.forward(xb[j : j + 2 * B], tb[j : j + 2 * B], 0, 2 * B, 0, B)
                 loss += net.decay()
             else:
-                loss = net.forward(x, t, 0, B, 0, 0) + net.decay()
-                net.backward(x, 0)
+                xi, ti = xb[j : j + B], tb[j : j + B]
+                loss = net.forward(xi, ti, 0, B, 0, 0) + net.decay()  # before the update
+                net.backward(xi, 0)
                 opt.step_arrays(items[k])
-            rec.seconds[k] += clock() - t0
-            rec.losses[k, i] = loss
+            rows[i] = loss
             if not math.isfinite(loss):
+                rec.seconds[k] += clock() - t0
                 rec.diverged[k] = i + 1
                 active.remove(k)
-        if ei < len(evals) and evals[ei] == i + 1:
-            for k in active:
-                rec.acc[k, ei] = nets[k].accuracy(x_test, t_test)
-                rec.acc_seconds[k, ei] = rec.seconds[k]
-            ei += 1
-        if post:
-            h = nh
-        elif not last:
-            draw(0)
-        report(slot, i + 1)
+                return
+            if i + 1 in eval_at:
+                rec.seconds[k] += clock() - t0
+                e = eval_at[i + 1]
+                rec.acc[k, e] = net.accuracy(x_test, t_test)  # leaves the activations alone
+                rec.acc_seconds[k, e] = rec.seconds[k]
+                t0 = clock()
+        rec.seconds[k] += clock() - t0
+
+    drawn = 0  # batches drawn so far
+    for i0 in range(0, n_it, block):
+        if stop.is_set():
+            return
+        i1 = min(i0 + block, n_it)
+        if post and i0 > 0:  # batches i0 - 1 and i0 were the last two of the block before
+            np.copyto(xb[: 2 * B], xb[block * B : (block + 2) * B])
+            np.copyto(tb[: 2 * B], tb[block * B : (block + 2) * B])
+        # post: up to batch i1, the gradient forward of the block's last iteration
+        while drawn < (min(i1 + 1, n_it) if post else i1):
+            draw(drawn - i0 + 1)
+            drawn += 1
+        for k in list(active):
+            run_block(k, i0, i1)
+        report(slot, i1)
         if not active:
             report(slot, n_it)
             return
