@@ -8,9 +8,15 @@ evaluation), best of ``--repeats`` wall times:
   time per sample and the GEMM rate reached (protocol FLOPs / time);
 * 1..16 Adam runs, batch 128: throughput in run-iterations per second; 2 runs
   should give >= 1.8 x the throughput of 1 (the same rule each, so that the
-  ratio measures the parallelism, not a cheaper rule).
+  ratio measures the parallelism, not a cheaper rule). Beside it, how a large
+  SGEMM itself scales from one core to all, measured in the same run: on a
+  shared virtual machine two cores do not always give twice one.
 
-    python benchmarks/scaling.py [--iterations 200] [--repeats 3]
+The runs section times ``--run-iterations`` (1000) iterations: starting the
+worker processes costs about 50 ms, which a short timing would count against
+the parallel runs.
+
+    python benchmarks/scaling.py [--iterations 200] [--run-iterations 1000] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -21,7 +27,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare_speed import best_of, blas_description, cpu_description, load_mnist_arrays
+from compare_speed import (
+    best_of,
+    blas_description,
+    cpu_description,
+    default_workers,
+    gemm_rate,
+    load_mnist_arrays,
+)
 from compare_speed import protocol_flops as flops
 from optimlab.engine import train
 from optimlab.experiments import Dataset, Protocol
@@ -35,6 +48,7 @@ def timed(data: Dataset, opts: list[str], repeats: int, **protocol) -> float:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--run-iterations", type=int, default=1000, help="per timing, runs section")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", choices=["batch", "width", "runs"], help="one section only")
     args = ap.parse_args(argv)
@@ -50,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.only in (None, "width"):
         width_section(data, n_it, reps)
     if args.only in (None, "runs"):
-        runs_section(data, n_it, reps)
+        runs_section(data, args.run_iterations, reps)
     print("\ntarget: 2 runs >= 1.8 x the throughput of 1 run; per-sample cost falls or stays flat")
 
 
@@ -74,15 +88,23 @@ def width_section(data: Dataset, n_it: int, reps: int) -> None:
 
 
 def runs_section(data: Dataset, n_it: int, reps: int) -> None:
-    print("\nruns (Adam each, batch 128; timings interleaved across run counts)")
+    print(
+        f"\nruns (Adam each, batch 128, {n_it} iterations; timings interleaved across run counts)"
+    )
     print(f"{'runs':>6s} {'s':>7s} {'run-it/s':>9s} {'vs 1 run':>9s}  all timings")
     counts = (1, 2, 4, 8, 16)
     p = Protocol(eval_every=0, iterations=n_it)
     times: dict[int, list[float]] = {k: [] for k in counts}
-    for _ in range(max(reps, 5)):  # interleaved: a load drift hits every count alike
+    for _ in range(reps):  # interleaved: a load drift hits every count alike
         for k in counts:
             times[k].append(best_of(lambda k=k: train(["adam"] * k, data, p), 1)[0])
     base = n_it / min(times[1])
+    # the hardware's own scaling, measured now: what 2 runs on 2 cores can hope for
+    one, every = gemm_rate(threads=1), gemm_rate(threads=default_workers())
+    print(
+        f"(large-matrix SGEMM: {one:.0f} GFLOP/s on one core, {every:.0f} on "
+        f"{default_workers()}: the machine itself scales {every / one:.2f} x)"
+    )
     for k in counts:
         s = min(times[k])
         thr = k * n_it / s
