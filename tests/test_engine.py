@@ -240,7 +240,8 @@ def test_eval_every_zero_and_batch_larger_than_data():
         (lambda: ["sgd", 3], "optimizers\\[1\\]"),
     ],
 )
-def test_bad_optimizers_are_refused(bad, match):
+@pytest.mark.parametrize("engine", [train, train_reference])
+def test_bad_optimizers_are_refused(bad, match, engine):
     if match is None:  # a stepped optimizer
         opts = bad()
         opts[0].t = 1
@@ -248,17 +249,22 @@ def test_bad_optimizers_are_refused(bad, match):
     else:
         opts = bad()
     with pytest.raises(ValueError, match=match):
-        train(opts, _data(), _small(iterations=2))
+        engine(opts, _data(), _small(iterations=2))
 
 
-def test_a_shared_optimizer_and_bad_workers_are_refused():
+@pytest.mark.parametrize("engine", [train, train_reference])
+def test_a_shared_optimizer_and_bad_labels_are_refused(engine):
+    # both engines share one check (experiments.protocol.prepare_runs)
     opt = SGD()
     with pytest.raises(ValueError, match="same object"):
-        train([opt, opt], _data(), _small(iterations=2))
+        engine([opt, opt], _data(), _small(iterations=2))
+    with pytest.raises(ValueError, match="labels"):
+        engine(["sgd"], _data(), _small(iterations=2), labels=["a", "b"])
+
+
+def test_bad_workers_are_refused():
     with pytest.raises(ValueError, match="workers"):
         train(["sgd"], _data(), _small(iterations=2), workers=0)
-    with pytest.raises(ValueError, match="labels"):
-        train(["sgd"], _data(), _small(iterations=2), labels=["a", "b"])
 
 
 class _Boom(Optimizer):

@@ -42,8 +42,16 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..experiments.protocol import Dataset, Protocol, RunResult, batch_indices, init_params
-from ..optim import Optimizer, create, spec_of
+from ..experiments.protocol import (
+    Dataset,
+    Protocol,
+    RunResult,
+    batch_indices,
+    init_params,
+    prepare_runs,
+    run_results,
+)
+from ..optim import Optimizer
 from .net import FlatNet
 
 __all__ = ["default_workers", "train"]
@@ -258,22 +266,7 @@ def train(
     ``RunResult.seconds`` is each run's own compute time (its share of the
     worker it ran on), excluding evaluation; the runs overlap in wall time.
     """
-    opts = [create(o) if isinstance(o, str) else o for o in optimizers]
-    for k, o in enumerate(opts):
-        if not isinstance(o, Optimizer):
-            raise ValueError(f"optimizers[{k}] must be a spec string or an Optimizer, got {o!r}")
-        if o.t != 0:
-            raise ValueError(
-                f"optimizers[{k}] ({o!r}) has already taken {o.t} steps; pass a fresh optimizer"
-            )
-        if any(o is p for p in opts[:k]):
-            raise ValueError(
-                f"optimizers[{k}] is the same object as an earlier one; each run "
-                "needs its own optimizer"
-            )
-    labels = list(labels) if labels is not None else [type(o).__name__ for o in opts]
-    if len(labels) != len(opts):
-        raise ValueError(f"{len(labels)} labels for {len(opts)} optimizers")
+    opts, labels = prepare_runs(optimizers, labels)
     if workers is not None and (
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
@@ -306,20 +299,10 @@ def train(
         batch_indices(protocol, n_train)  # validates batch_size against the data
         groups = _split(opts, default_workers() if workers is None else workers)
         _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress)
-    return [
-        RunResult(
-            label=labels[k],
-            spec=spec_of(opts[k]),
-            losses=rec.losses[k],
-            eval_iterations=np.array(evals, dtype=np.int64),
-            test_accuracy=rec.acc[k],
-            seconds=float(rec.seconds[k]),
-            diverged_at=int(rec.diverged[k]) or None,
-            hyperparameters=opts[k].hyperparameters(),
-            eval_seconds=rec.acc_seconds[k],
-        )
-        for k in range(K)
-    ]
+    diverged = [int(d) or None for d in rec.diverged]
+    return run_results(
+        opts, labels, evals, rec.losses, rec.acc, rec.acc_seconds, rec.seconds, diverged
+    )
 
 
 def _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress) -> None:

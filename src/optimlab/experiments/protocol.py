@@ -202,8 +202,59 @@ def _init_nets(
     return out
 
 
-def _as_optimizer(o: str | Optimizer) -> Optimizer:
-    return create(o) if isinstance(o, str) else o
+def prepare_runs(
+    optimizers: Sequence[str | Optimizer], labels: Sequence[str] | None
+) -> tuple[list[Optimizer], list[str]]:
+    """Fresh optimizers from specs or instances, and a label for each run.
+
+    ``ValueError`` for an entry that is neither, an instance that has already
+    stepped or appears twice (runs must not share state), or a label count
+    that does not match.
+    """
+    opts = [create(o) if isinstance(o, str) else o for o in optimizers]
+    for k, o in enumerate(opts):
+        if not isinstance(o, Optimizer):
+            raise ValueError(f"optimizers[{k}] must be a spec string or an Optimizer, got {o!r}")
+        if o.t != 0:
+            raise ValueError(
+                f"optimizers[{k}] ({o!r}) has already taken {o.t} steps; pass a fresh optimizer"
+            )
+        if any(o is p for p in opts[:k]):
+            raise ValueError(
+                f"optimizers[{k}] is the same object as an earlier one; each run "
+                "needs its own optimizer"
+            )
+    labels = list(labels) if labels is not None else [type(o).__name__ for o in opts]
+    if len(labels) != len(opts):
+        raise ValueError(f"{len(labels)} labels for {len(opts)} optimizers")
+    return opts, labels
+
+
+def run_results(
+    opts: Sequence[Optimizer],
+    labels: Sequence[str],
+    evals: Sequence[int],
+    losses: np.ndarray,
+    acc: np.ndarray,
+    acc_seconds: np.ndarray,
+    seconds: Sequence[float],
+    diverged: Sequence[int | None],
+) -> list[RunResult]:
+    """One :class:`RunResult` per run from the arrays a training loop filled (row = run)."""
+    return [
+        RunResult(
+            label=labels[k],
+            spec=spec_of(opts[k]),
+            losses=losses[k],
+            eval_iterations=np.array(evals, dtype=np.int64),
+            test_accuracy=acc[k],
+            seconds=float(seconds[k]),
+            diverged_at=diverged[k],
+            hyperparameters=opts[k].hyperparameters(),
+            eval_seconds=acc_seconds[k],
+        )
+        for k in range(len(opts))
+    ]
 
 
 def train_reference(
@@ -220,8 +271,7 @@ def train_reference(
     ``progress(i, losses)`` is called after each iteration ``i`` (1-based) with every
     run's loss of that iteration (NaN for a run that diverged before it).
     """
-    opts = [_as_optimizer(o) for o in optimizers]
-    labels = list(labels) if labels is not None else [type(o).__name__ for o in opts]
+    opts, labels = prepare_runs(optimizers, labels)
     d_in = int(np.prod(data.x_train.shape[1:]))
     nets = _init_nets(protocol, d_in, data.n_classes, len(opts))
     next_batch = batch_indices(protocol, data.x_train.shape[0])
@@ -260,20 +310,7 @@ def train_reference(
             ei += 1
         if progress is not None:
             progress(i + 1, losses[:, i].copy())
-    return [
-        RunResult(
-            label=labels[k],
-            spec=spec_of(opts[k]),
-            losses=losses[k],
-            eval_iterations=np.array(evals, dtype=np.int64),
-            test_accuracy=acc[k],
-            seconds=float(seconds[k]),
-            diverged_at=diverged[k],
-            hyperparameters=opts[k].hyperparameters(),
-            eval_seconds=acc_s[k],
-        )
-        for k in range(len(opts))
-    ]
+    return run_results(opts, labels, evals, losses, acc, acc_s, seconds, diverged)
 
 
 def train(
