@@ -208,7 +208,7 @@ def run_torch(data: Dataset, protocol: Protocol, threads: int = 2) -> np.ndarray
     return losses
 
 
-def time_split(data: Dataset, protocol: Protocol, iterations: int = 200) -> None:
+def time_split(data: Dataset, protocol: Protocol, iterations: int = 200) -> dict[str, float]:
     """Where one worker's time goes, per run-iteration, in thread CPU time (best of 5).
 
     Like the engine, one run at a time: each part is timed over ``iterations``
@@ -311,6 +311,34 @@ def time_split(data: Dataset, protocol: Protocol, iterations: int = 200) -> None
             "loop: too noisy to separate the Python overhead in this run)"
         )
     print("  updates: " + ", ".join(f"{k} {v:.0f} us" for k, v in t_upd.items()))
+    return {
+        "gemm": t_gemm,
+        "elementwise": t_noprod,
+        "update": t_update,
+        "batch": t_batch,
+        "whole": t_whole,
+    }
+
+
+def print_bounds(split: dict[str, float], iterations: int, cores: int, floor: float) -> None:
+    """What the protocol would take if only some parts of a step cost time, each at the
+    speed it reaches alone (warm caches): how far the FLOP floor is from NumPy's reach.
+
+    A worker trains ``4 / cores`` runs on the batches it gathers once, so it spends
+    ``runs x iterations`` run-iterations and ``iterations`` gathers.
+    """
+    runs = 4 / cores
+    gemm = split["gemm"] * runs * iterations / 1e6
+    parts = (
+        ((split["gemm"] + split["elementwise"] + split["update"]) * runs + split["batch"])
+        * iterations
+        / 1e6
+    )
+    print(
+        f"  if only the matrix products cost time: {gemm:.2f} s = {gemm / floor:.2f} x floor; "
+        f"with the elementwise work, the update and the gather, each at its speed alone: "
+        f"{parts:.2f} s = {parts / floor:.2f} x floor"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -369,7 +397,7 @@ def main(argv: list[str] | None = None) -> None:
         f"floor {floor32:.2f} s (f32), {floor64:.2f} s (f64)"
     )
     if args.split:
-        time_split(data, p32)
+        print_bounds(time_split(data, p32), args.iterations, cores, floor32)
 
     times: dict[str, list[float]] = {k: [] for k in impls}
     final: dict[str, np.ndarray] = {}
