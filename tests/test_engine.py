@@ -311,6 +311,34 @@ def test_flatnet_gradient_equals_multilayernet(activation):
     assert net.accuracy(x, t) == ref.accuracy(x, t)
 
 
+def test_flatnet_relu_gradient_with_non_finite_pre_activations_is_the_books():
+    """The book's ReLU zeroes the gradient where its input was ``<= 0``: a NaN input keeps
+    its gradient, ``+inf`` keeps it and ``-inf`` zeroes it. One NaN column, one ``+inf``
+    and one ``-inf`` column in layer 2 must give the book's gradient (NaN where it has NaN)."""
+    rng = np.random.default_rng(1)
+    p = _small()
+    params = init_params(p, 20, 5, 1)[0]
+    W2 = params["W2"]
+    W2[:, 0], W2[:, 1], W2[:, 2] = np.nan, 1e308, -1e308  # z2: NaN, +inf, -inf (overflow)
+    ref = MultiLayerNet(20, [16, 12, 8], 5, seed=0)
+    for k, v in params.items():
+        ref.params[k][...] = v
+    net = FlatNet([20, 16, 12, 8, 5], params, dtype=np.float64, rows=32, batch=32)
+    x, t = rng.random((32, 20)), rng.integers(0, 5, 32)
+    with np.errstate(all="ignore"):
+        grads = ref.gradient(x, t)
+        net.forward(x, t, 0, 32, 0, 0)
+        net.backward(x, 0)
+        z2 = np.maximum(x @ params["W1"] + params["b1"], 0) @ W2
+    assert np.isnan(z2[:, 0]).all() and (z2[:, 1] == np.inf).all() and (z2[:, 2] == -np.inf).all()
+    mine = dict(zip(net.params(), _grads(net), strict=True))
+    assert np.isnan(grads["W2"][:, 0]).all()  # kept where the input was NaN
+    assert (grads["W2"][:, 2] == 0).all()  # zeroed where it was -inf
+    for k in grads:
+        np.testing.assert_array_equal(np.isnan(mine[k]), np.isnan(grads[k]), err_msg=k)
+        np.testing.assert_allclose(mine[k], grads[k], rtol=1e-12, atol=1e-15, err_msg=k)
+
+
 def _grads(net):
     for j in range(net.n_layers):
         yield net.gW[j]

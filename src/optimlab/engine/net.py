@@ -209,10 +209,11 @@ class FlatNet:
             np.matmul(d, self.W[j].T, out=dx)  # dx = dout W^T
             n = dx.size
             if self.activation == "relu":
-                # dout [x > 0], exactly as Relu.backward zeroes masked entries (also
-                # non-finite ones), as a bitwise and with 0 or all ones: copyto(where=)
-                # branches per element and is several times slower
-                keep = np.greater(a, 0, out=self._mask[:n].reshape(a.shape))
+                # Relu.backward zeroes dout where its input z was <= 0, which is where
+                # a = max(z, 0) is 0 (a NaN z keeps its dout, as in the book); done as a
+                # bitwise and with 0 or all ones, so that non-finite dout is zeroed too:
+                # copyto(where=) branches per element and is several times slower
+                keep = np.not_equal(a, 0, out=self._mask[:n].reshape(a.shape))
                 bits = np.subtract(
                     0, keep, out=self._bits[:n].reshape(a.shape), dtype=self._bits.dtype
                 )  # 0 or -1 (all bits set)
