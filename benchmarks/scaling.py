@@ -118,7 +118,6 @@ def runs_section(data: Dataset, n_it: int, reps: int) -> None:
     print(
         f"\nruns (Adam each, batch 128, {n_it} iterations; timings interleaved across run counts)"
     )
-
     counts = (1, 2, 4, 8, 16)
     p = Protocol(eval_every=0, iterations=n_it)
     times: dict[int, list[float]] = {k: [] for k in counts}
@@ -131,10 +130,10 @@ def runs_section(data: Dataset, n_it: int, reps: int) -> None:
     base = n_it / min(times[1])
     base_median = n_it / statistics.median(times[1])
     # the hardware's own scaling, measured now: what 2 runs on 2 cores can hope for
-    one, every = gemm_rate(threads=1), gemm_rate(threads=default_workers())
+    one, every = gemm_rate(threads=1), gemm_rate(threads=n_cores)
     print(
         f"(large-matrix SGEMM: {one:.0f} GFLOP/s on one core, {every:.0f} on "
-        f"{default_workers()}: the machine itself scales {every / one:.2f} x)"
+        f"{n_cores}: the machine itself scales {every / one:.2f} x)"
     )
     print(
         f"{'runs':>6s} {'best s':>7s} {'run-it/s':>9s} {'vs 1 run':>9s} {'median':>7s}"
