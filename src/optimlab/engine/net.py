@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..nn.net import l2_penalty
+
 __all__ = ["FlatNet"]
 
 _INT = {4: np.int32, 8: np.int64}  # integers as wide as float32, float64
@@ -115,13 +117,7 @@ class FlatNet:
 
     def decay(self) -> float:
         """The L2 term :math:`\\sum_l \\tfrac\\lambda2\\lVert W_l\\rVert^2` of the loss."""
-        lam = self.weight_decay
-        if not lam:
-            return 0.0
-        total = 0.0
-        for W in self.W:
-            total += 0.5 * lam * float(np.sum(W * W))
-        return total
+        return l2_penalty(self.weight_decay, self.W)
 
     # -- forward ---------------------------------------------------------------
     def _activate(self, z: np.ndarray) -> None:

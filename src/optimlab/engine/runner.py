@@ -37,7 +37,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -78,7 +78,6 @@ class _Record:
     seconds: np.ndarray
     #: the iteration at which each run diverged, 0 while it has not
     diverged: np.ndarray
-    done: list[int] = field(default_factory=list)
 
     @classmethod
     def empty(cls, n_runs: int, n_it: int, n_evals: int, alloc=None) -> _Record:
@@ -260,8 +259,8 @@ def train(
         ``progress(i, losses)`` once each iteration ``i`` (1-based) is done for every
         run, with each run's loss of iteration ``i``; called from the calling thread.
     workers : int, optional
-        Threads to spread the runs over (default: the cores available). Results
-        do not depend on it.
+        Workers to spread the runs over (default: the cores available): forked
+        processes on Linux, threads elsewhere. Results do not depend on it.
 
     ``RunResult.seconds`` is each run's own compute time (its share of the
     worker it ran on), excluding evaluation; the runs overlap in wall time.
@@ -425,7 +424,7 @@ def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
 
 def _run_threads(group, n_groups, protocol, rec, progress) -> None:
     """Each group on its own thread (a single group on this one)."""
-    rec.done = [0] * n_groups
+    done = [0] * n_groups  # the iterations each worker has finished
     cond = threading.Condition()
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -433,7 +432,7 @@ def _run_threads(group, n_groups, protocol, rec, progress) -> None:
 
     def report(slot: int, i: int) -> None:
         with cond:
-            rec.done[slot] = i
+            done[slot] = i
             cond.notify_all()
         if n_groups == 1:
             report_upto.upto(i)
@@ -459,12 +458,10 @@ def _run_threads(group, n_groups, protocol, rec, progress) -> None:
         try:
             while True:
                 with cond:
-                    cond.wait_for(
-                        lambda: errors or min(rec.done) > report_upto.reported, timeout=1.0
-                    )
+                    cond.wait_for(lambda: errors or min(done) > report_upto.reported, timeout=1.0)
                 if errors:
                     break
-                report_upto.upto(min(rec.done))
+                report_upto.upto(min(done))
                 if report_upto.reported >= protocol.iterations or not any(
                     th.is_alive() for th in threads
                 ):

@@ -25,7 +25,6 @@ from .protocol import Dataset, Protocol, RunResult, train
 __all__ = [
     "DEFAULT_OPTIMIZERS",
     "CompareResult",
-    "format_loss_table",
     "format_losses",
     "load_dataset",
     "run_compare",
@@ -126,12 +125,3 @@ def format_losses(i: int, labels: Sequence[str], losses: Sequence[float]) -> str
     lines = [f"=========== iteration:{i} ==========="]
     lines += [f"{label}:{float(loss)}" for label, loss in zip(labels, losses, strict=True)]
     return "\n".join(lines)
-
-
-def format_loss_table(result: CompareResult, every: int = 100) -> str:
-    """The seed's printout: each rule's loss after iterations 1, 1+every, 1+2*every, ..."""
-    labels = [r.label for r in result.runs]
-    return "\n".join(
-        format_losses(i, labels, [r.losses[i] for r in result.runs])
-        for i in range(0, result.protocol.iterations, every)
-    )

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..nn import MultiLayerNet
+from ..nn.layers import one_hot_to_labels
 from ..optim import Optimizer, create, spec_of
 
 __all__ = [
@@ -57,10 +58,12 @@ class Dataset:
         for name in ("t_train", "t_test"):
             t = np.asarray(getattr(self, name))
             if t.ndim == 2:  # one-hot, as load_mnist(one_hot_label=True) gives
-                if t.size and not (np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)):
-                    raise ValueError(f"{name}: 2-D labels must be one-hot (a single 1 per row)")
+                try:
+                    labels = one_hot_to_labels(t)
+                except ValueError as exc:
+                    raise ValueError(f"{name}: {exc}") from None
                 columns = max(columns, t.shape[1])
-                t = np.argmax(t, axis=1)
+                t = labels
             elif t.ndim != 1 or not np.issubdtype(t.dtype, np.integer) or (t.size and t.min() < 0):
                 raise ValueError(
                     f"{name}: labels must be integers >= 0 of shape (N,) or one-hot of shape "

@@ -82,17 +82,23 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / np.sum(e, axis=-1, keepdims=True)
 
 
+def one_hot_to_labels(t: np.ndarray) -> np.ndarray:
+    """Integer labels ``(N,)`` of one-hot ``t`` ``(N, C)``; ``ValueError`` unless every row
+    holds a single 1 and zeros (soft labels are not supported)."""
+    if not (np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)):
+        raise ValueError(
+            "2-D labels must be one-hot (a single 1 per row); soft labels are not supported"
+        )
+    return np.argmax(t, axis=1)
+
+
 def _labels(t: np.ndarray, n_classes: int) -> np.ndarray:
     """Integer labels from integer or one-hot ``t``."""
     t = np.asarray(t)
     if t.ndim == 2:
         if t.shape[1] != n_classes:
             raise ValueError(f"one-hot labels have {t.shape[1]} columns, expected {n_classes}")
-        if not (np.all((t == 0) | (t == 1)) and np.all(t.sum(axis=1) == 1)):
-            raise ValueError(
-                "2-D labels must be one-hot (a single 1 per row); soft labels are not supported"
-            )
-        return np.argmax(t, axis=1)
+        return one_hot_to_labels(t)
     if t.ndim != 1 or not np.issubdtype(t.dtype, np.integer):
         raise ValueError(
             f"labels must be integers of shape (N,) or one-hot of shape (N, "
