@@ -35,6 +35,7 @@ __all__ = [
     "need",
     "our_lrs",
     "random_grads",
+    "random_problem",
     "run_lib",
     "run_ours",
     "trajectory_error",
@@ -57,6 +58,19 @@ def random_grads(rng: np.random.Generator, shape: tuple[int, ...], steps: int) -
     if steps > 2:
         g[2] = 0.0
     return g
+
+
+#: the live tests' parameter shapes: a 0-d array, a one-element array, a matrix
+#: and an array larger than ``optimlab.optim.base.CHUNK`` (stepped in chunks)
+SHAPES: dict[str, tuple[int, ...]] = {"scalar": (), "one": (1,), "mat": (3, 4), "big": (40000,)}
+
+
+def random_problem(steps: int = 100) -> tuple[dict[str, np.ndarray], GradFn]:
+    """The live tests' problem: initial arrays of :data:`SHAPES` and random gradients."""
+    rng = np.random.default_rng(0)
+    w0 = {k: rng.standard_normal(s) for k, s in SHAPES.items()}
+    grads = {k: random_grads(rng, s, steps) for k, s in SHAPES.items()}
+    return w0, lambda t, k, w: grads[k][t]
 
 
 def golden_problem(steps: int = 100, size: int = 7) -> tuple[np.ndarray, np.ndarray]:

@@ -25,7 +25,9 @@ import math
 import numpy as np
 import pytest
 
+import _oracle
 from _oracle import (
+    SHAPES,
     lib_lrs,
     lr_error,
     make_ours,
@@ -45,7 +47,6 @@ from optimlab.optim.equivalents import TABLE, TOL, Match, Row
 pytestmark = pytest.mark.oracle
 
 STEPS = 100
-SHAPES = {"scalar": (), "one": (1,), "mat": (3, 4), "big": (40000,)}
 assert math.prod(SHAPES["big"]) > CHUNK
 
 RULE_CASES = match_cases("rule")
@@ -59,10 +60,7 @@ def _ids(cases: list[tuple[Row, str]]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def random_problem():
-    rng = np.random.default_rng(0)
-    w0 = {k: rng.standard_normal(s) for k, s in SHAPES.items()}
-    grads = {k: random_grads(rng, s, STEPS) for k, s in SHAPES.items()}
-    return w0, lambda t, k, w: grads[k][t]
+    return _oracle.random_problem(STEPS)
 
 
 @pytest.fixture(scope="module")

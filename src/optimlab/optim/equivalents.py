@@ -25,7 +25,7 @@ Two kinds of rows:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
@@ -172,13 +172,21 @@ class Match:
         if self.tol > TOL and not self.tol_cause:
             raise ValueError(f"{self.call}: a tolerance above {TOL:g} needs its cause")
 
-    def describe(self) -> str:
-        """The call as the docs print it, with scheduler, adaptation and needs."""
-        text = f"`{self.call}`"
+    def describe(
+        self,
+        name: Callable[[str], str] = str,
+        adaptations: Mapping[str, str] = ADAPTATIONS,
+    ) -> str:
+        """The call as the docs print it, with scheduler, adaptation and needs.
+
+        ``name`` rewrites each printed call (e.g. drops the module prefix);
+        ``adaptations`` gives the text of each ``per_step`` key.
+        """
+        text = f"`{name(str(self.call))}`"
         if self.scheduler is not None:
-            text += f" + `{self.scheduler}`"
+            text += f" + `{name(str(self.scheduler))}`"
         if self.per_step is not None:
-            text += f"; {ADAPTATIONS[self.per_step]}"
+            text += f"; {adaptations[self.per_step]}"
         if self.needs:
             text += f"; needs {self.needs}"
         return text
