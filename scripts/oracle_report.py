@@ -42,6 +42,7 @@ def main() -> int:
                 err = _oracle.lr_error(_oracle.our_lrs(row, n), _oracle.lib_lrs(row, lib, n))
             failed += err > m.tol
             bound = f"{m.tol:g}" + (f" ({m.tol_cause})" if m.tol_cause else "")
+            bound = bound.replace("|", "\\|")  # a Markdown cell
             flag = "" if err <= m.tol else " **FAILS**"
             print(f"| {row.id} | {lib} | {err:.1e}{flag} | {bound} |", flush=True)
     return 1 if failed else 0
