@@ -18,7 +18,6 @@ import contextlib
 import importlib
 import math
 import os
-import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -213,9 +212,11 @@ def torch_dtype(dtype_name: str = "float64") -> Iterator[Any]:
         torch.set_num_threads(threads)
 
 
-def _run_torch(m: Match, ours: optim.Optimizer, w0, grad, steps, dtype_name="float64"):
-    with torch_dtype(dtype_name) as torch, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # SequentialLR's epoch deprecation
+def _run_torch(
+    m: Match, ours: optim.Optimizer, w0, grad, steps, dtype_name="float64", state_out=None
+):
+    """``state_out``, a dict, receives torch's final state arrays of parameter ``"w"``."""
+    with torch_dtype(dtype_name) as torch:
         tparams = {k: torch.tensor(np.array(v, dtype=np.float64)) for k, v in w0.items()}
         for p in tparams.values():
             p.requires_grad_(True)
@@ -234,6 +235,9 @@ def _run_torch(m: Match, ours: optim.Optimizer, w0, grad, steps, dtype_name="flo
                 sched.step()
             for k, p in tparams.items():
                 traj[k][t] = p.detach().numpy()
+        if state_out is not None:
+            st = topt.state[tparams["w"]]
+            state_out.update({k: v.numpy().copy() for k, v in st.items() if v.ndim > 0})
     return traj
 
 
@@ -286,12 +290,23 @@ def _run_keras(m: Match, ours: optim.Optimizer, w0, grad, steps):
 def run_lib(
     r: Row, lib: str, w0: dict[str, np.ndarray], grad: GradFn, steps: int, **options: Any
 ) -> dict[str, np.ndarray]:
-    """Trajectories of row ``r``'s ``lib`` spelling (``options``: torch's ``dtype_name``)."""
+    """Trajectories of row ``r``'s ``lib`` spelling.
+
+    ``options`` are PyTorch's: ``dtype_name`` (its default dtype, "float64"),
+    ``state_out`` (a dict that receives its final state arrays, per key).
+    """
     m = r.entry(lib)
     assert isinstance(m, Match), f"{r.id}: {lib} has no equal spelling"
     runner = {"torch": _run_torch, "optax": _run_optax, "keras": _run_keras}[lib]
     flat0, flat_grad, unflatten = _flattened(w0, grad)
-    return unflatten(runner(m, make_ours(r), flat0, flat_grad, steps, **options))
+    state_out = options.pop("state_out", None)
+    flat_state: dict[str, np.ndarray] = {}
+    if state_out is not None:
+        options["state_out"] = flat_state
+    traj = unflatten(runner(m, make_ours(r), flat0, flat_grad, steps, **options))
+    if state_out is not None:
+        state_out.update({name: unflatten({"w": a}) for name, a in flat_state.items()})
+    return traj
 
 
 def _flattened(w0: dict[str, np.ndarray], grad: GradFn):
@@ -327,8 +342,7 @@ def lib_lrs(r: Row, lib: str, steps: int) -> np.ndarray:
     if lib != "torch":  # a schedule function of the 0-based count
         fn = build(m.call)
         return np.array([float(fn(t - 1)) for t in range(1, steps + 1)])
-    with torch_dtype() as torch, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # SequentialLR's epoch deprecation
+    with torch_dtype() as torch:
         w = torch.zeros(1, requires_grad=True)
         topt = _resolve(m.call.target)([w], **_plain(m.call))
         sched = build(m.scheduler, topt)

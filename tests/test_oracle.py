@@ -123,6 +123,37 @@ def test_rule_matches_library(row, lib, random_problem, ours_on_random):
 
 TORCH_CASES = [(r, lib) for r, lib in RULE_CASES if lib == "torch"]
 
+#: optimlab's state arrays as torch's (row id -> optimlab name -> (torch name, factor)):
+#: the velocity is -lr times torch's momentum buffer, the rest are the same arrays
+TORCH_STATE = {
+    "momentum-custom": {"v": ("momentum_buffer", -0.05)},
+    "nesterov-custom": {"v": ("momentum_buffer", -0.05)},
+    "adagrad-custom": {"h": ("sum", 1.0)},
+    "rmsprop-centered": {"h": ("square_avg", 1.0), "g_avg": ("grad_avg", 1.0)},
+    "adam-book": {"m": ("exp_avg", 1.0), "v": ("exp_avg_sq", 1.0)},
+    "amsgrad-paper": {"v_max": ("max_exp_avg_sq", 1.0)},
+    "nadam-custom": {"m": ("exp_avg", 1.0), "v": ("exp_avg_sq", 1.0)},
+    "adamax-custom": {"m": ("exp_avg", 1.0), "u": ("exp_inf", 1.0)},
+    "adadelta-custom": {"v": ("square_avg", 1.0), "u": ("acc_delta", 1.0)},
+}
+
+
+@pytest.mark.parametrize("row_id", sorted(TORCH_STATE))
+def test_state_equals_torchs(row_id, random_problem):
+    """optimlab's named state (``opt.v``, ``opt.h``, ...) is torch's, array for array."""
+    need("torch")
+    row = ROWS[row_id]
+    opt = make_ours(row)
+    run_ours(opt, *random_problem, STEPS)
+    tstate: dict[str, dict[str, np.ndarray]] = {}
+    run_lib(row, "torch", *random_problem, STEPS, state_out=tstate)
+    for name, (tname, factor) in TORCH_STATE[row_id].items():
+        for k in SHAPES:
+            want = factor * tstate[tname][k]
+            scale = max(float(np.max(np.abs(want))), 1e-300)
+            err = float(np.max(np.abs(getattr(opt, name)[k] - want))) / scale
+            assert err <= TOL, (row_id, name, k, err)
+
 
 @pytest.mark.parametrize(("row", "lib"), TORCH_CASES, ids=_ids(TORCH_CASES))
 def test_rule_matches_torch_on_a_quadratic(row, lib, quadratic_problem):
