@@ -1,211 +1,75 @@
-"""The PyTorch oracle for the update rules: mappings, problems and error measure.
+"""Build and run the library side of ``optimlab.optim.equivalents.TABLE``.
 
-Used by ``tests/test_optim_oracle.py`` (live comparison, needs torch) and by
-``tests/golden/regenerate.py`` (writes the golden trajectories that
-``tests/test_optim_golden.py`` replays without torch). NumPy-only at import
-time; torch is imported inside the functions that need it.
+Used by ``tests/test_oracle.py`` (live comparisons), ``tests/golden/regenerate.py``
+(the stored trajectories that ``tests/test_optim_golden.py`` replays without the
+libraries) and ``scripts/oracle_report.py``. NumPy-only at import time: each
+library is imported by the function that needs it, PyTorch in float64
+(default dtype) and JAX with x64 on; Keras 3 runs on its JAX backend with
+``floatx`` float64.
 
-Each :class:`Case` pairs an optimlab rule with the torch.optim rule it must
-equal, plus an optional hook run before every torch step (the book's Adam is
-torch's Adam with ``eps`` set to ``1e-7 / sqrt(1 - beta2^t)`` before step t).
+A row's library side runs on the same problem as optimlab: ``w0`` (a dict of
+initial arrays) and ``grad(t, key, w)``, the gradient at 0-based step ``t`` of
+the current parameter ``w``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from optimlab import optim
+from optimlab.optim.equivalents import TABLE, Call, Match, Row
 
 __all__ = [
-    "CASES",
-    "Case",
+    "GradFn",
     "golden_problem",
+    "lib_lrs",
+    "match_cases",
+    "need",
+    "our_lrs",
     "random_grads",
+    "random_problem",
+    "run_lib",
     "run_ours",
-    "run_torch",
     "trajectory_error",
 ]
 
-#: float64 oracle tolerance. Both sides do the same few float64 operations per
-#: element per step, in a slightly different order (torch: ``lerp``,
-#: ``addcmul``, ``addcdiv``), so each step differs by a few ulp relative to the
-#: quantities involved; over 100 steps that stays below 1e-13 relative to the
-#: parameter scale. 1e-12 leaves a margin and would still catch any wrong
-#: constant, swapped argument or off-by-one in t (those are >= 1e-6).
-TOL = 1e-12
-
-Hook = Callable[[Any, int], None]
+GradFn = Callable[[int, str, np.ndarray], np.ndarray]
 
 
-def _book_eps_hook(eps: float, beta2: float) -> Hook:
-    """Before torch step t, set torch's eps to the book's eps / sqrt(1 - beta2^t)."""
-
-    def hook(topt: Any, t: int) -> None:
-        for group in topt.param_groups:
-            group["eps"] = eps / math.sqrt(1.0 - beta2**t)
-
-    return hook
-
-
-@dataclass(frozen=True)
-class Case:
-    """One optimlab rule and the torch rule it equals."""
-
-    id: str
-    ours: Callable[[], optim.Optimizer]
-    torch_name: str
-    torch_kwargs: dict[str, Any]
-    hook: Hook | None = None
-    #: optimlab state name -> function(torch_state, lr) giving the same array
-    state_map: dict[str, Callable[[dict[str, Any], float], Any]] | None = None
-
-    def make_torch(self, params: Sequence[Any]) -> Any:
-        import torch
-
-        cls = getattr(torch.optim, self.torch_name)
-        return cls(params, foreach=False, **self.torch_kwargs)
-
-
-def _velocity(st: dict[str, Any], lr: float) -> Any:
-    return -lr * st["momentum_buffer"].numpy()  # v = -lr * buf
-
-
-B1, B2 = 0.85, 0.995  # not the defaults, so that a swapped or ignored beta shows
-
-CASES: list[Case] = [
-    Case("sgd", lambda: optim.SGD(lr=0.1), "SGD", {"lr": 0.1}),
-    Case(
-        "momentum",
-        lambda: optim.Momentum(lr=0.05, momentum=0.8),
-        "SGD",
-        {"lr": 0.05, "momentum": 0.8},
-        state_map={"v": _velocity},
-    ),
-    Case(
-        "nesterov",
-        lambda: optim.Nesterov(lr=0.05, momentum=0.8),
-        "SGD",
-        {"lr": 0.05, "momentum": 0.8, "nesterov": True},
-        state_map={"v": _velocity},
-    ),
-    Case(
-        "adagrad",
-        lambda: optim.AdaGrad(lr=0.1),
-        "Adagrad",
-        {"lr": 0.1, "eps": 1e-7, "lr_decay": 0.0},
-        state_map={"h": lambda st, lr: st["sum"].numpy()},
-    ),
-    Case(
-        "adagrad_init",
-        lambda: optim.AdaGrad(lr=0.1, initial_accumulator_value=0.1),
-        "Adagrad",
-        {"lr": 0.1, "eps": 1e-7, "initial_accumulator_value": 0.1},
-    ),
-    Case(
-        "adagrad_lr_decay",
-        lambda: optim.AdaGrad(lr=0.1, schedule=optim.InverseTimeDecay(0.05)),
-        "Adagrad",
-        {"lr": 0.1, "eps": 1e-7, "lr_decay": 0.05},
-    ),
-    Case(
-        "rmsprop",
-        lambda: optim.RMSprop(lr=0.01, decay_rate=0.9),
-        "RMSprop",
-        {"lr": 0.01, "alpha": 0.9, "eps": 1e-7},
-        state_map={"h": lambda st, lr: st["square_avg"].numpy()},
-    ),
-    Case(
-        "rmsprop_centered",
-        lambda: optim.RMSprop(lr=0.01, decay_rate=0.9, centered=True),
-        "RMSprop",
-        {"lr": 0.01, "alpha": 0.9, "eps": 1e-7, "centered": True},
-    ),
-    Case(
-        "adam_book",
-        lambda: optim.Adam(lr=0.01, beta1=B1, beta2=B2),
-        "Adam",
-        {"lr": 0.01, "betas": (B1, B2)},
-        hook=_book_eps_hook(1e-7, B2),
-        state_map={
-            "m": lambda st, lr: st["exp_avg"].numpy(),
-            "v": lambda st, lr: st["exp_avg_sq"].numpy(),
-        },
-    ),
-    Case(
-        "adam_paper",
-        lambda: optim.Adam(lr=0.01, beta1=B1, beta2=B2, eps=1e-8, eps_form="paper"),
-        "Adam",
-        {"lr": 0.01, "betas": (B1, B2), "eps": 1e-8},
-    ),
-    Case(
-        "amsgrad_book",
-        lambda: optim.AMSGrad(lr=0.01, beta1=B1, beta2=B2),
-        "Adam",
-        {"lr": 0.01, "betas": (B1, B2), "amsgrad": True},
-        hook=_book_eps_hook(1e-7, B2),
-        state_map={"v_max": lambda st, lr: st["max_exp_avg_sq"].numpy()},
-    ),
-    Case(
-        "amsgrad_paper",
-        lambda: optim.Adam(lr=0.01, beta1=B1, beta2=B2, eps=1e-8, eps_form="paper", amsgrad=True),
-        "Adam",
-        {"lr": 0.01, "betas": (B1, B2), "eps": 1e-8, "amsgrad": True},
-    ),
-    Case(
-        "adamw_paper",
-        lambda: optim.AdamW(
-            lr=0.01, beta1=B1, beta2=B2, weight_decay=0.5, eps=1e-8, eps_form="paper"
-        ),
-        "AdamW",
-        {"lr": 0.01, "betas": (B1, B2), "eps": 1e-8, "weight_decay": 0.5},
-    ),
-    Case(
-        "adamw_book",
-        lambda: optim.AdamW(lr=0.01, beta1=B1, beta2=B2, weight_decay=0.5),
-        "AdamW",
-        {"lr": 0.01, "betas": (B1, B2), "weight_decay": 0.5},
-        hook=_book_eps_hook(1e-7, B2),
-    ),
-    Case(
-        "nadam",
-        lambda: optim.NAdam(lr=0.01, beta1=B1, beta2=B2, eps=1e-8, momentum_decay=0.004),
-        "NAdam",
-        {"lr": 0.01, "betas": (B1, B2), "eps": 1e-8, "momentum_decay": 0.004},
-    ),
-    Case(
-        "adamax",
-        lambda: optim.Adamax(lr=0.01, beta1=B1, beta2=B2),
-        "Adamax",
-        {"lr": 0.01, "betas": (B1, B2), "eps": 1e-7},
-        state_map={"u": lambda st, lr: st["exp_inf"].numpy()},
-    ),
-    Case(
-        "adadelta",
-        lambda: optim.Adadelta(lr=0.5, rho=0.8, eps=1e-6),
-        "Adadelta",
-        {"lr": 0.5, "rho": 0.8, "eps": 1e-6},
-        state_map={
-            "v": lambda st, lr: st["square_avg"].numpy(),
-            "u": lambda st, lr: st["acc_delta"].numpy(),
-        },
-    ),
-]
-
-
+# -- problems -------------------------------------------------------------------
 def random_grads(rng: np.random.Generator, shape: tuple[int, ...], steps: int) -> np.ndarray:
-    """``steps`` gradients of ``shape`` whose elements span 1e-4 to 10 in magnitude.
+    """``steps`` gradients of ``shape``: magnitudes log-uniform in [1e-4, 1], random signs.
 
-    Mixed scales make epsilon matter for some elements and not for others, so a
-    misplaced epsilon shows.
+    About one element in ten is exactly 0, and so is the whole gradient of
+    step 3 (index 2): with mixed scales ε matters for some elements and not for
+    others, so a misplaced ε shows; zeros test sign(0) and 0/ε.
     """
-    scale = 10.0 ** rng.uniform(-4.0, 1.0, size=shape)
-    return rng.standard_normal((steps, *shape)) * scale
+    size = (steps, *shape)
+    g = rng.choice([-1.0, 1.0], size=size) * 10.0 ** rng.uniform(-4.0, 0.0, size=size)
+    g[rng.random(size) < 0.1] = 0.0
+    if steps > 2:
+        g[2] = 0.0
+    return g
+
+
+#: the live tests' parameter shapes: a 0-d array, a one-element array, a matrix
+#: and an array larger than ``optimlab.optim.base.CHUNK`` (stepped in chunks)
+SHAPES: dict[str, tuple[int, ...]] = {"scalar": (), "one": (1,), "mat": (3, 4), "big": (40000,)}
+
+
+def random_problem(steps: int = 100) -> tuple[dict[str, np.ndarray], GradFn]:
+    """The live tests' problem: initial arrays of :data:`SHAPES` and random gradients."""
+    rng = np.random.default_rng(0)
+    w0 = {k: rng.standard_normal(s) for k, s in SHAPES.items()}
+    grads = {k: random_grads(rng, s, steps) for k, s in SHAPES.items()}
+    return w0, lambda t, k, w: grads[k][t]
 
 
 def golden_problem(steps: int = 100, size: int = 7) -> tuple[np.ndarray, np.ndarray]:
@@ -215,17 +79,30 @@ def golden_problem(steps: int = 100, size: int = 7) -> tuple[np.ndarray, np.ndar
     return w0, random_grads(rng, (size,), steps)
 
 
-GradFn = Callable[[int, str, np.ndarray], np.ndarray]
+def match_cases(kind: str = "rule") -> list[tuple[Row, str]]:
+    """Every ``(row, library)`` of the table with a :class:`Match`, rules or schedules."""
+    want_schedule = kind == "schedule"
+    return [
+        (r, lib)
+        for r in TABLE
+        if r.is_schedule == want_schedule
+        for lib in ("torch", "optax", "keras")
+        if isinstance(r.entry(lib), Match)
+    ]
+
+
+# -- optimlab's side -----------------------------------------------------------------
+def make_ours(r: Row) -> optim.Optimizer:
+    """The optimlab rule of a row, through the public ``create``."""
+    if r.schedule is None:
+        return optim.create(r.spec)
+    return optim.create(r.spec, schedule=r.schedule.build())
 
 
 def run_ours(
     opt: optim.Optimizer, w0: dict[str, np.ndarray], grad: GradFn, steps: int
 ) -> dict[str, np.ndarray]:
-    """Trajectories ``{key: (steps, *shape)}`` of optimlab's ``update``.
-
-    ``grad(t, key, w)`` gives the gradient at step ``t`` (0-based) of the
-    current parameter ``w``.
-    """
+    """Trajectories ``{key: (steps, *shape)}`` of optimlab's ``update``."""
     params = {k: np.array(v, dtype=np.float64) for k, v in w0.items()}
     traj = {k: np.empty((steps, *v.shape)) for k, v in params.items()}
     for t in range(steps):
@@ -235,14 +112,98 @@ def run_ours(
     return traj
 
 
-@contextlib.contextmanager
-def _float64_torch() -> Iterator[Any]:
-    # torch keeps scalar state (NAdam's mu_product, the step count) in the
-    # default dtype; float32 there would cost ~1e-8 relative.
-    import torch
+def our_lrs(r: Row, steps: int) -> np.ndarray:
+    """The learning rate of steps ``1 .. steps`` of a schedule row."""
+    opt = make_ours(r)
+    return np.array([opt.current_lr(t) for t in range(1, steps + 1)])
 
+
+# -- the libraries ------------------------------------------------------------------
+def _jax() -> Any:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)  # before any array exists
+    return jax
+
+
+def library(lib: str) -> Any:
+    """The imported top-level module, configured for float64."""
+    if lib == "keras":
+        if os.environ.setdefault("KERAS_BACKEND", "jax") != "jax":
+            raise RuntimeError("the Keras oracle needs KERAS_BACKEND=jax")
+        _jax()
+        import keras
+
+        keras.config.set_floatx("float64")
+        return keras
+    if lib == "optax":
+        _jax()
+    return importlib.import_module(lib)
+
+
+#: the packages each library needs, for ``pytest.importorskip``
+PACKAGES = {"torch": ("torch",), "optax": ("jax", "optax"), "keras": ("jax", "keras")}
+
+
+def need(lib: str) -> Any:
+    """In a test: the configured library, or skip the test when it is not installed.
+
+    Keras is imported only with its JAX backend chosen first: without it Keras
+    3 would try TensorFlow and a missing TensorFlow would look like a missing
+    Keras.
+    """
+    import pytest
+
+    if lib == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "jax")
+    for package in PACKAGES[lib]:
+        pytest.importorskip(package)
+    return library(lib)
+
+
+def _resolve(target: str) -> Any:
+    obj = library(target.partition(".")[0])
+    for part in target.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def build(c: Call, torch_opt: Any = None) -> Any:
+    """Call ``c`` (nested calls built first; a torch scheduler gets ``torch_opt``)."""
+
+    def value(v: Any) -> Any:
+        if isinstance(v, Call):
+            return build(v, torch_opt)
+        if isinstance(v, list):
+            return [value(x) for x in v]
+        return v
+
+    kwargs = {k: value(v) for k, v in c.args}
+    if c.target.startswith("torch.optim.lr_scheduler."):
+        return _resolve(c.target)(torch_opt, **kwargs)
+    return _resolve(c.target)(**kwargs)
+
+
+def _book_eps(opt: optim.Optimizer, t: int) -> float:
+    return opt.eps / math.sqrt(1.0 - opt.beta2**t)  # type: ignore[attr-defined]
+
+
+def _paper_eps(opt: optim.Optimizer, t: int) -> float:
+    return opt.eps * math.sqrt(1.0 - opt.beta2**t)  # type: ignore[attr-defined]
+
+
+_PER_STEP = {"book_eps": _book_eps, "paper_eps": _paper_eps}
+
+
+@contextlib.contextmanager
+def torch_dtype(dtype_name: str = "float64") -> Iterator[Any]:
+    """PyTorch with the given default dtype and one thread, restored afterwards.
+
+    torch keeps scalar state (NAdam's momentum product) in the default dtype.
+    """
+    torch = library("torch")
     old, threads = torch.get_default_dtype(), torch.get_num_threads()
-    torch.set_default_dtype(torch.float64)
+    torch.set_default_dtype(getattr(torch, dtype_name))
     torch.set_num_threads(1)  # small elementwise steps: threads only add contention
     try:
         yield torch
@@ -251,34 +212,149 @@ def _float64_torch() -> Iterator[Any]:
         torch.set_num_threads(threads)
 
 
-def run_torch(
-    case: Case,
-    w0: dict[str, np.ndarray],
-    grad: GradFn,
-    steps: int,
-) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Trajectories of ``case``'s torch rule, and its final state per key."""
-    with _float64_torch() as torch:
-        tparams = {
-            k: torch.tensor(np.array(v, dtype=np.float64), requires_grad=True)
-            for k, v in w0.items()
-        }
-        topt = case.make_torch(list(tparams.values()))
+def _run_torch(
+    m: Match, ours: optim.Optimizer, w0, grad, steps, dtype_name="float64", state_out=None
+):
+    """``state_out``, a dict, receives torch's final state arrays of parameter ``"w"``."""
+    with torch_dtype(dtype_name) as torch:
+        tparams = {k: torch.tensor(np.array(v, dtype=np.float64)) for k, v in w0.items()}
+        for p in tparams.values():
+            p.requires_grad_(True)
+        topt = _resolve(m.call.target)(list(tparams.values()), **_plain(m.call))
+        sched = None if m.scheduler is None else build(m.scheduler, topt)
         traj = {k: np.empty((steps, *np.shape(v))) for k, v in w0.items()}
         for t in range(steps):
             for k, p in tparams.items():
-                p.grad = torch.from_numpy(
-                    np.array(grad(t, k, p.detach().numpy().copy()), dtype=np.float64)
-                )
-            if case.hook is not None:
-                case.hook(topt, t + 1)
+                g = np.array(grad(t, k, p.detach().numpy().copy()), dtype=np.float64)
+                p.grad = torch.from_numpy(g)
+            if m.per_step is not None:
+                for group in topt.param_groups:
+                    group["eps"] = _PER_STEP[m.per_step](ours, t + 1)
             topt.step()
+            if sched is not None:
+                sched.step()
             for k, p in tparams.items():
                 traj[k][t] = p.detach().numpy()
-        state = {k: topt.state[p] for k, p in tparams.items()}
-    return traj, state
+        if state_out is not None:
+            st = topt.state[tparams["w"]]
+            state_out.update({k: v.numpy().copy() for k, v in st.items() if v.ndim > 0})
+    return traj
 
 
+def _plain(c: Call) -> dict[str, Any]:
+    """Keyword arguments of a call whose values hold no nested call."""
+    return {k: build(v) if isinstance(v, Call) else v for k, v in c.args}
+
+
+def _run_optax(m: Match, ours: optim.Optimizer, w0, grad, steps):
+    optax = library("optax")
+    jnp = importlib.import_module("jax.numpy")
+    if m.per_step is not None:  # hyperparameters as state, changed before each step
+        tx = optax.inject_hyperparams(_resolve(m.call.target))(**_plain(m.call))
+    else:
+        tx = build(m.call)
+    params = {k: jnp.asarray(np.array(v, dtype=np.float64)) for k, v in w0.items()}
+    state = tx.init(params)
+    traj = {k: np.empty((steps, *np.shape(v))) for k, v in w0.items()}
+    for t in range(steps):
+        grads = {k: jnp.asarray(grad(t, k, np.asarray(p))) for k, p in params.items()}
+        if m.per_step is not None:
+            state.hyperparams["eps"] = jnp.asarray(_PER_STEP[m.per_step](ours, t + 1))
+        updates, state = tx.update(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        for k, p in params.items():
+            traj[k][t] = np.asarray(p)
+    return traj
+
+
+def _run_keras(m: Match, ours: optim.Optimizer, w0, grad, steps):
+    keras = library("keras")
+    keys = list(w0)
+    variables = [keras.Variable(np.array(w0[k], dtype=np.float64), dtype="float64") for k in keys]
+    kopt = build(m.call)
+    kopt.build(variables)
+    traj = {k: np.empty((steps, *np.shape(v))) for k, v in w0.items()}
+    for t in range(steps):
+        grads = [
+            np.array(grad(t, k, np.asarray(v.value)), dtype=np.float64)
+            for k, v in zip(keys, variables, strict=True)
+        ]
+        if m.per_step is not None:
+            kopt.epsilon = _PER_STEP[m.per_step](ours, t + 1)
+        kopt.apply(grads, variables)
+        for k, v in zip(keys, variables, strict=True):
+            traj[k][t] = np.asarray(v.value)
+    return traj
+
+
+def run_lib(
+    r: Row, lib: str, w0: dict[str, np.ndarray], grad: GradFn, steps: int, **options: Any
+) -> dict[str, np.ndarray]:
+    """Trajectories of row ``r``'s ``lib`` spelling.
+
+    ``options`` are PyTorch's: ``dtype_name`` (its default dtype, "float64"),
+    ``state_out`` (a dict that receives its final state arrays, per key).
+    """
+    m = r.entry(lib)
+    assert isinstance(m, Match), f"{r.id}: {lib} has no equal spelling"
+    runner = {"torch": _run_torch, "optax": _run_optax, "keras": _run_keras}[lib]
+    flat0, flat_grad, unflatten = _flattened(w0, grad)
+    state_out = options.pop("state_out", None)
+    flat_state: dict[str, np.ndarray] = {}
+    if state_out is not None:
+        options["state_out"] = flat_state
+    traj = unflatten(runner(m, make_ours(r), flat0, flat_grad, steps, **options))
+    if state_out is not None:
+        state_out.update({name: unflatten({"w": a}) for name, a in flat_state.items()})
+    return traj
+
+
+def _flattened(w0: dict[str, np.ndarray], grad: GradFn):
+    """The problem as one flat parameter ``"w"``, and the way back.
+
+    Every rule is elementwise, so stepping the concatenation is stepping each
+    array; the libraries then make one call per step instead of one per array
+    (their per-call overhead dominates these small problems).
+    """
+    keys = list(w0)
+    shapes = [np.shape(w0[k]) for k in keys]
+    ends = np.cumsum([math.prod(s) for s in shapes])
+    starts = ends - [math.prod(s) for s in shapes]
+
+    def split(v: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            k: v[..., a:b].reshape(v.shape[:-1] + s)
+            for k, a, b, s in zip(keys, starts, ends, shapes, strict=True)
+        }
+
+    def flat_grad(t: int, _key: str, w: np.ndarray) -> np.ndarray:
+        parts = split(np.asarray(w))
+        return np.concatenate([np.ravel(grad(t, k, parts[k])) for k in keys])
+
+    flat0 = {"w": np.concatenate([np.ravel(np.asarray(w0[k], dtype=np.float64)) for k in keys])}
+    return flat0, flat_grad, lambda traj: split(traj["w"])
+
+
+def lib_lrs(r: Row, lib: str, steps: int) -> np.ndarray:
+    """The learning rate of steps ``1 .. steps`` of a schedule row's ``lib`` spelling."""
+    m = r.entry(lib)
+    assert isinstance(m, Match), f"{r.id}: {lib} has no equal schedule"
+    if lib != "torch":  # a schedule function of the 0-based count
+        fn = build(m.call)
+        return np.array([float(fn(t - 1)) for t in range(1, steps + 1)])
+    with torch_dtype() as torch:
+        w = torch.zeros(1, requires_grad=True)
+        topt = _resolve(m.call.target)([w], **_plain(m.call))
+        sched = build(m.scheduler, topt)
+        out = []
+        for _ in range(steps):
+            out.append(topt.param_groups[0]["lr"])
+            topt.step()  # no gradient: nothing moves, the scheduler's order is kept
+            sched.step()
+    return np.array(out)
+
+
+# -- the error measures --------------------------------------------------------------------
 def trajectory_error(
     ours: dict[str, np.ndarray], ref: dict[str, np.ndarray], w0: dict[str, np.ndarray]
 ) -> float:
@@ -296,3 +372,8 @@ def trajectory_error(
         assert scale > 0.0, f"{k}: the oracle did not move"
         worst = max(worst, float(np.max(np.abs(d_ours - d_ref))) / scale)
     return worst
+
+
+def lr_error(ours: np.ndarray, ref: np.ndarray) -> float:
+    """Largest relative difference of two learning-rate sequences (all > 0)."""
+    return float(np.max(np.abs(ours - ref) / np.abs(ref)))

@@ -1,22 +1,35 @@
-"""Exactness without torch: replay the stored PyTorch trajectories.
+"""Exactness without the libraries: replay the stored PyTorch, Optax and Keras results.
 
-``tests/golden/torch_trajectories.npz`` was written by
-``tests/golden/regenerate.py`` from torch.optim 2.13 (the mappings are the
-``CASES`` of ``tests/_oracle.py``): 100 steps of a 7-element problem per case.
-The problem itself (initial values and every gradient) is stored too, so the
-replay does not depend on NumPy's random streams.
+``tests/golden/oracle_trajectories.npz`` was written by
+``tests/golden/regenerate.py`` from torch 2.13, Optax and Keras 3 (JAX backend,
+x64), one entry per row and library of ``optimlab.optim.equivalents.TABLE``
+with a ``Match``: 100 steps of a 7-element problem for a rule, the learning
+rates of 3 x the horizon for a schedule. The problem itself (initial values
+and every gradient) is stored too, so the replay does not depend on NumPy's
+random streams. Each entry is held to its row's bound.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from _oracle import CASES, TOL, golden_problem, run_ours, trajectory_error
+from _oracle import (
+    golden_problem,
+    lr_error,
+    make_ours,
+    match_cases,
+    our_lrs,
+    run_ours,
+    trajectory_error,
+)
 
-GOLDEN = Path(__file__).parent / "golden" / "torch_trajectories.npz"
+GOLDEN = Path(__file__).parent / "golden" / "oracle_trajectories.npz"
+RULE_CASES = match_cases("rule")
+SCHEDULE_CASES = match_cases("schedule")
 
 
 @pytest.fixture(scope="module")
@@ -25,12 +38,13 @@ def golden():
         return {k: f[k] for k in f.files}
 
 
-def test_golden_file_covers_every_case(golden):
-    stored = {k.removeprefix("traj/") for k in golden if k.startswith("traj/")}
-    assert stored == {c.id for c in CASES}, "run tests/golden/regenerate.py"
-    assert str(golden["torch_version"]).startswith("2.13")
+def test_golden_file_covers_every_row_and_library(golden):
+    stored = {k for k in golden if k.startswith(("traj/", "lr/"))}
+    want = {f"traj/{r.id}-{lib}" for r, lib in RULE_CASES}
+    want |= {f"lr/{r.id}-{lib}" for r, lib in SCHEDULE_CASES}
+    assert stored == want, "run tests/golden/regenerate.py"
+    assert json.loads(str(golden["versions"]))["torch"].startswith("2.13")
     assert golden["grads"].shape == (100, 7)
-    assert all(golden[f"traj/{c.id}"].shape == (100, 7) for c in CASES)
 
 
 def test_golden_problem_is_the_stored_one(golden):
@@ -41,9 +55,18 @@ def test_golden_problem_is_the_stored_one(golden):
     np.testing.assert_array_equal(grads, golden["grads"])
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_replay_matches_torch_trajectory(case, golden):
+@pytest.mark.parametrize(("row", "lib"), RULE_CASES, ids=[f"{r.id}-{lib}" for r, lib in RULE_CASES])
+def test_replay_matches_library_trajectory(row, lib, golden):
     w0, grads = golden["w0"], golden["grads"]
-    ours = run_ours(case.ours(), {"w": w0}, lambda t, k, w: grads[t], len(grads))
-    err = trajectory_error(ours, {"w": golden[f"traj/{case.id}"]}, {"w": w0})
-    assert err <= TOL, f"{case.id}: relative error {err:.3e} > {TOL:g}"
+    ours = run_ours(make_ours(row), {"w": w0}, lambda t, k, w: grads[t], len(grads))
+    err = trajectory_error(ours, {"w": golden[f"traj/{row.id}-{lib}"]}, {"w": w0})
+    assert err <= row.entry(lib).tol, f"{row.id} vs stored {lib}: relative error {err:.3e}"
+
+
+@pytest.mark.parametrize(
+    ("row", "lib"), SCHEDULE_CASES, ids=[f"{r.id}-{lib}" for r, lib in SCHEDULE_CASES]
+)
+def test_replay_matches_library_schedule(row, lib, golden):
+    ref = golden[f"lr/{row.id}-{lib}"]
+    err = lr_error(our_lrs(row, len(ref)), ref)
+    assert err <= row.entry(lib).tol, f"{row.id} vs stored {lib}: relative error {err:.3e}"

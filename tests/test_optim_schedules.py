@@ -101,7 +101,7 @@ def test_momentum_under_a_schedule_is_the_book_velocity_form_not_torch_buffer_fo
     rescales the whole accumulated momentum by the new lr, the velocity form
     only the new gradient. Both computed here for 20 steps of a quadratic; the
     PyTorch-form reference is a plain loop (the live torch check is in
-    test_optim_oracle.py).
+    test_oracle.py).
     """
     mu, lr, sched = 0.9, 0.1, optim.ExponentialDecay(0.8)
     rng = np.random.default_rng(0)

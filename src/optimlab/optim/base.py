@@ -38,15 +38,19 @@ def check_range(
     high: float | None = None,
     low_open: bool = False,
     high_open: bool = True,
+    allow_inf: bool = False,
 ) -> float:
-    """Return ``value`` as a float, or raise ``ValueError`` naming it and the valid range."""
+    """Return ``value`` as a float, or raise ``ValueError`` naming it and the valid range.
+
+    NaN is never valid; ``+inf`` only with ``allow_inf`` (and no ``high``).
+    """
     lo_b = "(" if low_open else "["
-    hi_b = ")" if high_open else "]"
+    hi_b = "]" if allow_inf else (")" if high_open else "]")
     valid = f"{lo_b}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_b}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a real number in {valid}, got {value!r}")
     v = float(value)
-    bad = not math.isfinite(v)  # nan never, and no hyperparameter may be infinite
+    bad = math.isnan(v) or (math.isinf(v) and not (allow_inf and v > 0))
     if low is not None:
         bad |= v <= low if low_open else v < low
     if high is not None:

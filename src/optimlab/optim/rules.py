@@ -214,6 +214,16 @@ class RMSprop(Optimizer):
     0.99; PyTorch ``alpha``, Keras ``rho``, Optax ``decay``), ``eps`` (1e-7).
     ``centered=True`` also tracks :math:`\\bar g \\leftarrow \\rho\\bar g + (1-\\rho)g`
     and divides by :math:`\\sqrt{h - \\bar g^2} + \\epsilon` (PyTorch ``centered``).
+
+    ``eps_inside_sqrt=True`` puts :math:`\\epsilon` under the root, the form of
+    Keras ``RMSprop`` and Optax ``rmsprop`` (their ``centered`` too):
+
+    .. math::
+        W \\leftarrow W - \\frac{\\eta g}{\\sqrt{h + \\epsilon}}
+        \\quad\\text{or, centered,}\\quad
+        W \\leftarrow W - \\frac{\\eta g}{\\sqrt{h - \\bar g^2 + \\epsilon}}
+
+    The two forms differ most for :math:`|g|` below :math:`\\sqrt{\\epsilon}`.
     """
 
     name = "rmsprop"
@@ -227,9 +237,11 @@ class RMSprop(Optimizer):
         *,
         eps: float = _EPS_BOOK,
         centered: bool = False,
+        eps_inside_sqrt: bool = False,
         schedule: Schedule | None = None,
     ) -> None:
         self.centered = bool(centered)
+        self.eps_inside_sqrt = bool(eps_inside_sqrt)
         if self.centered:
             self.state_names = ("h", "g_avg")
         super().__init__(lr, schedule=schedule)
@@ -242,6 +254,7 @@ class RMSprop(Optimizer):
             "decay_rate": self.decay_rate,
             "eps": self.eps,
             "centered": self.centered,
+            "eps_inside_sqrt": self.eps_inside_sqrt,
         }
 
     def _step(self, w, g, state, c, tmp):
@@ -259,11 +272,13 @@ class RMSprop(Optimizer):
             np.multiply(g, 1 - rho, out=t0)
             np.add(g_avg, t0, out=g_avg)  # g_avg = rho g_avg + (1 - rho) g
             np.multiply(g_avg, g_avg, out=t0)
-            np.subtract(h, t0, out=t0)  # h - g_avg^2
-            np.sqrt(t0, out=t0)
+            h = np.subtract(h, t0, out=t0)  # h - g_avg^2 takes h's place below
+        if self.eps_inside_sqrt:
+            np.add(h, self.eps, out=t0)
+            np.sqrt(t0, out=t0)  # sqrt(h + eps)
         else:
             np.sqrt(h, out=t0)
-        np.add(t0, self.eps, out=t0)  # sqrt(h) + eps
+            np.add(t0, self.eps, out=t0)  # sqrt(h) + eps
         np.multiply(g, lr, out=t1)
         np.divide(t1, t0, out=t1)  # eta g / (sqrt(h) + eps)
         np.subtract(w, t1, out=w)
@@ -304,7 +319,19 @@ class Adam(Optimizer):
     ``lr`` :math:`\\eta` default 0.001, ``beta1`` 0.9, ``beta2`` 0.999 (book,
     paper, PyTorch), ``eps`` 1e-7 (book and Keras; PyTorch and Optax use 1e-8).
     ``amsgrad=True`` divides by :math:`\\sqrt{\\max_{s \\le t} v_s}` instead
-    (Reddi et al. 2018; PyTorch ``amsgrad``).
+    (Reddi et al. 2018; PyTorch ``amsgrad``, Keras ``amsgrad``): the state
+    ``v_max`` is the running maximum of the raw :math:`v`, bias-corrected at
+    step :math:`t` with :math:`1-\\beta_2^t`.
+    ``corrected_max=True`` (only with ``amsgrad``) keeps the running maximum of
+    the bias-corrected :math:`\\hat v_s = v_s/(1-\\beta_2^s)` instead, Optax's
+    ``amsgrad``:
+
+    .. math::
+        \\hat v_{max} \\leftarrow \\max(\\hat v_{max}, v/(1-\\beta_2^t)), \\qquad
+        W \\leftarrow W - \\eta \\frac{\\hat m}{\\sqrt{\\hat v_{max}} + \\epsilon}
+
+    (with ``eps_form="book"``, :math:`\\epsilon/\\sqrt{1-\\beta_2^t}` in place of
+    :math:`\\epsilon`, as everywhere in the book's form).
     """
 
     name = "adam"
@@ -320,9 +347,15 @@ class Adam(Optimizer):
         eps: float = _EPS_BOOK,
         eps_form: Literal["book", "paper"] = "book",
         amsgrad: bool = False,
+        corrected_max: bool = False,
         schedule: Schedule | None = None,
     ) -> None:
         self.amsgrad = bool(amsgrad)
+        self.corrected_max = bool(corrected_max)
+        if self.corrected_max and not self.amsgrad:
+            raise ValueError(
+                "corrected_max=True needs amsgrad=True (it chooses which maximum AMSGrad keeps)"
+            )
         if self.amsgrad:
             self.state_names = ("m", "v", "v_max")
         super().__init__(lr, schedule=schedule)
@@ -350,6 +383,7 @@ class Adam(Optimizer):
             "eps": self.eps,
             "eps_form": self.eps_form,
             "amsgrad": self.amsgrad,
+            "corrected_max": self.corrected_max,
         }
 
     def _scalars(self, lr):
@@ -357,7 +391,7 @@ class Adam(Optimizer):
         bc1 = 1.0 - self.beta1**t
         bc2 = 1.0 - self.beta2**t
         lr_t = lr * math.sqrt(bc2) / bc1  # eta_t = eta sqrt(1 - beta2^t) / (1 - beta1^t)
-        return (lr, lr_t, bc1, math.sqrt(bc2))
+        return (lr, lr_t, bc1, math.sqrt(bc2), bc2)
 
     def _moments(self, g, m, v, t0):
         np.subtract(g, m, out=t0)
@@ -369,20 +403,28 @@ class Adam(Optimizer):
         np.add(v, t0, out=v)  # v = v + (1 - beta2)(g g - v)
 
     def _step(self, w, g, state, c, tmp):
-        lr, lr_t, bc1, sqrt_bc2 = c
+        lr, lr_t, bc1, sqrt_bc2, bc2 = c
         m, v = state[0], state[1]
         t0, t1 = tmp
         self._moments(g, m, v, t0)
-        if self.amsgrad:
-            np.maximum(state[2], v, out=state[2])  # v_max = max(v_max, v)
-            v = state[2]
-        np.sqrt(v, out=t1)
+        if self.corrected_max:
+            np.divide(v, bc2, out=t1)  # v_hat = v / (1 - beta2^t)
+            np.maximum(state[2], t1, out=state[2])  # v_max = max(v_max, v_hat)
+            np.sqrt(state[2], out=t1)  # sqrt(v_hat_max)
+        else:
+            if self.amsgrad:
+                np.maximum(state[2], v, out=state[2])  # v_max = max(v_max, v)
+                v = state[2]
+            np.sqrt(v, out=t1)
         if self.eps_form == "book":
+            if self.corrected_max:
+                np.multiply(t1, sqrt_bc2, out=t1)  # sqrt(v_hat_max (1 - beta2^t))
             np.add(t1, self.eps, out=t1)  # sqrt(v) + eps
             np.multiply(m, lr_t, out=t0)  # eta_t m
             np.divide(t0, t1, out=t0)  # eta_t m / (sqrt(v) + eps)
         else:
-            np.divide(t1, sqrt_bc2, out=t1)
+            if not self.corrected_max:
+                np.divide(t1, sqrt_bc2, out=t1)
             np.add(t1, self.eps, out=t1)  # sqrt(v_hat) + eps
             np.divide(m, t1, out=t0)
             np.multiply(t0, lr / bc1, out=t0)  # eta m_hat / (sqrt(v_hat) + eps)
@@ -402,10 +444,18 @@ class AMSGrad(Adam):
         *,
         eps: float = _EPS_BOOK,
         eps_form: Literal["book", "paper"] = "book",
+        corrected_max: bool = False,
         schedule: Schedule | None = None,
     ) -> None:
         super().__init__(
-            lr, beta1, beta2, eps=eps, eps_form=eps_form, amsgrad=True, schedule=schedule
+            lr,
+            beta1,
+            beta2,
+            eps=eps,
+            eps_form=eps_form,
+            amsgrad=True,
+            corrected_max=corrected_max,
+            schedule=schedule,
         )
 
     def hyperparameters(self):
@@ -437,10 +487,18 @@ class AdamW(Adam):
         eps: float = _EPS_BOOK,
         eps_form: Literal["book", "paper"] = "book",
         amsgrad: bool = False,
+        corrected_max: bool = False,
         schedule: Schedule | None = None,
     ) -> None:
         super().__init__(
-            lr, beta1, beta2, eps=eps, eps_form=eps_form, amsgrad=amsgrad, schedule=schedule
+            lr,
+            beta1,
+            beta2,
+            eps=eps,
+            eps_form=eps_form,
+            amsgrad=amsgrad,
+            corrected_max=corrected_max,
+            schedule=schedule,
         )
         self.weight_decay = check_range("weight_decay", weight_decay, low=0.0, high=None)
 
@@ -469,6 +527,12 @@ class NAdam(Optimizer):
 
     ``lr`` 0.002 (PyTorch), ``beta1`` 0.9, ``beta2`` 0.999, ``momentum_decay``
     :math:`\\psi` 0.004, ``eps`` 1e-7 (PyTorch 1e-8).
+
+    ``momentum_decay`` sets the library whose momentum schedule is used:
+    0.004 is PyTorch's ``NAdam`` default; ``1.0`` gives
+    :math:`\\mu_t = \\beta_1(1 - \\tfrac12 0.96^t)`, Keras's ``Nadam``;
+    ``math.inf`` (spec ``momentum_decay=inf``) gives the constant
+    :math:`\\mu_t = \\beta_1`, :math:`\\Pi_t = \\beta_1^t`, Optax's ``nadam``.
     """
 
     name = "nadam"
@@ -489,7 +553,9 @@ class NAdam(Optimizer):
         self.beta1 = _beta("beta1", beta1)
         self.beta2 = _beta("beta2", beta2)
         self.eps = _eps(eps)
-        self.momentum_decay = check_range("momentum_decay", momentum_decay, low=0.0, high=None)
+        self.momentum_decay = check_range(
+            "momentum_decay", momentum_decay, low=0.0, high=None, allow_inf=True
+        )
         self.mu_product = 1.0
 
     def hyperparameters(self):
@@ -548,7 +614,13 @@ class Adamax(Optimizer):
         W \\leftarrow W - \\frac{\\eta}{1-\\beta_1^t}\\frac{m}{u}
 
     ``lr`` 0.002 (paper, PyTorch), ``beta1`` 0.9, ``beta2`` 0.999, ``eps`` 1e-7
-    (PyTorch 1e-8; :math:`\\epsilon` inside the max, as PyTorch).
+    (PyTorch 1e-8). ``eps_inside_max=True`` (default) puts :math:`\\epsilon`
+    inside the max, as PyTorch ``Adamax``; ``False`` adds it outside, as Keras
+    ``Adamax``:
+
+    .. math::
+        u \\leftarrow \\max(\\beta_2 u, |g|), \\quad
+        W \\leftarrow W - \\frac{\\eta}{1-\\beta_1^t}\\frac{m}{u + \\epsilon}
     """
 
     name = "adamax"
@@ -561,15 +633,23 @@ class Adamax(Optimizer):
         beta2: float = 0.999,
         *,
         eps: float = _EPS_BOOK,
+        eps_inside_max: bool = True,
         schedule: Schedule | None = None,
     ) -> None:
         super().__init__(lr, schedule=schedule)
         self.beta1 = _beta("beta1", beta1)
         self.beta2 = _beta("beta2", beta2)
         self.eps = _eps(eps)
+        self.eps_inside_max = bool(eps_inside_max)
 
     def hyperparameters(self):
-        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+        return {
+            "lr": self.lr,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "eps": self.eps,
+            "eps_inside_max": self.eps_inside_max,
+        }
 
     def _scalars(self, lr):
         return (lr / (1.0 - self.beta1**self.t),)
@@ -583,9 +663,14 @@ class Adamax(Optimizer):
         np.add(m, t0, out=m)  # m = m + (1 - beta1)(g - m)
         np.multiply(u, self.beta2, out=u)
         np.absolute(g, out=t0)
-        np.add(t0, self.eps, out=t0)
-        np.maximum(u, t0, out=u)  # u = max(beta2 u, |g| + eps)
-        np.divide(m, u, out=t0)
+        if self.eps_inside_max:
+            np.add(t0, self.eps, out=t0)
+            np.maximum(u, t0, out=u)  # u = max(beta2 u, |g| + eps)
+            np.divide(m, u, out=t0)
+        else:
+            np.maximum(u, t0, out=u)  # u = max(beta2 u, |g|)
+            np.add(u, self.eps, out=t0)
+            np.divide(m, t0, out=t0)  # m / (u + eps)
         np.multiply(t0, clr, out=t0)
         np.subtract(w, t0, out=w)  # W - eta / (1 - beta1^t) m / u
 

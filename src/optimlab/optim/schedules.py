@@ -11,10 +11,15 @@ global forms. With :math:`s = t - 1` the number of steps already taken:
 ``InverseTimeDecay``   :math:`1 / (1 + r s / k)` (Keras ``InverseTimeDecay``;
                        PyTorch Adagrad's ``lr_decay`` is ``r`` with ``k = 1``)
 ``CosineDecay``        :math:`f + (1-f)\\tfrac12(1 + \\cos(\\pi \\min(s, T)/T))`
-                       (PyTorch ``CosineAnnealingLR`` with ``eta_min = f\\eta``)
+                       (Optax ``cosine_decay_schedule``; PyTorch
+                       ``CosineAnnealingLR`` only up to step T + 1)
 ``LinearWarmup``       :math:`\\min(1, t / w)` times an optional following schedule
-                       evaluated at :math:`t - w`
+                       evaluated at :math:`t - w` (one step ahead of Optax's
+                       ``linear_schedule(0, lr, w)``)
 =====================  ==============================================================
+
+The library calls equal to each schedule are in
+:mod:`optimlab.optim.equivalents` (tested in ``tests/test_oracle.py``).
 """
 
 from __future__ import annotations
