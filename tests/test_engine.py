@@ -301,8 +301,8 @@ def test_flatnet_gradient_equals_multilayernet(activation):
     )
     x, t = rng.random((32, 20)), rng.integers(0, 5, 32)
     grads = ref.gradient(x, t)
-    loss = net.forward(x, t, 0, 32, 0, 0) + net.decay()
-    net.backward(x, 0)
+    loss = net.forward(x, t, lo=0, hi=32, loss_at=0, grad_at=0) + net.decay()
+    net.backward(x, at=0)
     assert loss == pytest.approx(ref.loss(x, t), rel=1e-14)
     mine = dict(zip(net.params(), _grads(net), strict=True))
     for k, w in net.params().items():
@@ -327,8 +327,8 @@ def test_flatnet_relu_gradient_with_non_finite_pre_activations_is_the_books():
     x, t = rng.random((32, 20)), rng.integers(0, 5, 32)
     with np.errstate(all="ignore"):
         grads = ref.gradient(x, t)
-        net.forward(x, t, 0, 32, 0, 0)
-        net.backward(x, 0)
+        net.forward(x, t, lo=0, hi=32, loss_at=0, grad_at=0)
+        net.backward(x, at=0)
         z2 = np.maximum(x @ params["W1"] + params["b1"], 0) @ W2
     assert np.isnan(z2[:, 0]).all() and (z2[:, 1] == np.inf).all() and (z2[:, 2] == -np.inf).all()
     mine = dict(zip(net.params(), _grads(net), strict=True))
@@ -346,10 +346,13 @@ def _grads(net):
 
 
 def test_experiments_train_uses_the_fast_engine(monkeypatch):
-    import optimlab.engine as engine
+    from optimlab.experiments import training
 
     calls = []
-    real = engine.train
-    monkeypatch.setattr(engine, "train", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = training._TRAINERS["fast"]
+    assert real is train
+    monkeypatch.setitem(
+        training._TRAINERS, "fast", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
     experiments_train(["sgd"], _data(), _small(iterations=3))
     assert calls == [1]

@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ..experiments import Protocol
+from ..curves import smooth_curve
 from ..optim import create, parse_spec, spec_of
+from ..protocol import Protocol
 
 __all__ = [
     "DEFAULT_LRS",
@@ -246,10 +247,8 @@ class SweepPlan:
 
 
 def final_smoothed(losses: np.ndarray) -> float:
-    """Last value of the smoothed loss curve (:func:`optimlab.plots.smooth_curve`, the
+    """Last value of the smoothed loss curve (:func:`optimlab.curves.smooth_curve`, the
     book's 11-point Kaiser window); NaN if any loss is not finite (diverged)."""
-    from ..plots import smooth_curve  # matplotlib: imported only where it is needed
-
     losses = np.asarray(losses, dtype=np.float64)
     if len(losses) == 0 or not np.all(np.isfinite(losses)):
         return math.nan

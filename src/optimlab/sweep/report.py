@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..curves import smooth_curve
 from .grid import final_smoothed, time_to_target
 from .store import FINISHED, Store, StoreError
 
@@ -268,8 +269,6 @@ _STAGE_ORDER = {"search": 0, "default": 1, "tuned": 2}
 
 
 def final_smoothed_curve(losses: np.ndarray) -> np.ndarray:
-    from ..plots import smooth_curve
-
     return smooth_curve(losses)
 
 
