@@ -18,6 +18,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from .curves import smooth_curve  # re-exported: its home was here
+from .experiments.paths import format_options
+from .optim import parse_spec
 
 if TYPE_CHECKING:
     from .experiments.compare import CompareResult
@@ -99,9 +101,6 @@ def _draw_landscape(ax, result: PathsResult, *, grey: bool = False) -> None:
 
 
 def _title(p: PathResult) -> str:
-    from .experiments.paths import format_options
-    from .optim import parse_spec
-
     options = format_options(parse_spec(p.spec)[1])
     lines = [p.label, "" if options in p.label else options]
     if p.diverged_at is not None:

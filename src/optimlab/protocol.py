@@ -72,6 +72,8 @@ class Dataset:
     x_test: np.ndarray
     t_test: np.ndarray
     name: str = "mnist"
+    #: the widest one-hot label array given (0: none), so n_classes counts its columns
+    _one_hot_columns: int = field(default=0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         columns = 0
@@ -419,7 +421,7 @@ def run_results(
     losses: np.ndarray,
     acc: np.ndarray,
     acc_seconds: np.ndarray,
-    seconds: Sequence[float],
+    seconds: Sequence[float] | np.ndarray,
     diverged: Sequence[int | None],
 ) -> list[RunResult]:
     """One :class:`RunResult` per run from the arrays a training loop filled (row = run)."""

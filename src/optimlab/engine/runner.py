@@ -38,6 +38,8 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from typing import Any, cast
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -411,34 +413,22 @@ class _Progress:
 def _run_processes(job: _Job, groups: list[list[int]], progress) -> None:
     """Each group in a forked child; results come back through shared memory and a pipe."""
     ctx = mp.get_context("fork")
-    rec, opts = job.rec, job.opts
-    shared = _Record.empty(*rec.losses.shape, rec.acc.shape[1], alloc=_shared_array)
+    rec = job.rec
+    n_runs, n_it = rec.losses.shape
+    shared = _Record.empty(n_runs, n_it, rec.acc.shape[1], alloc=_shared_array)
     done = _shared_array(len(groups), np.int64)
     done[:] = 0
-
-    def child(slot: int, conn) -> None:
-        def report(s: int, i: int) -> None:
-            done[s] = i
-
-        try:
-            with threadpool_limits(limits=1, user_api="blas"):
-                _work(replace(job, rec=shared), groups, slot, report, threading.Event())
-            msg = ("ok", {k: opts[k].state_dict() for k in groups[slot]})
-        except BaseException as e:
-            msg = ("error", e)
-        try:
-            conn.send(msg)
-        except Exception:  # something in it does not pickle
-            conn.send(("error", RuntimeError(f"engine worker {slot} failed: {msg[1]!r}")))
-        conn.close()
-
     pipes = [ctx.Pipe(duplex=False) for _ in groups]
     procs = [
-        ctx.Process(target=child, args=(s, pipes[s][1]), daemon=True, name=f"optimlab-{s}")
+        ctx.Process(
+            target=_child,
+            args=(replace(job, rec=shared), groups, s, pipes[s][1], done),
+            daemon=True,
+            name=f"optimlab-{s}",
+        )
         for s in range(len(groups))
     ]
     report = _Progress(progress, shared.losses)
-    states: dict[int, dict] = {}
     pending = {r: s for s, (r, _) in enumerate(pipes)}
     try:
         with warnings.catch_warnings():
@@ -449,36 +439,68 @@ def _run_processes(job: _Job, groups: list[list[int]], progress) -> None:
                 p.start()
         for _, w in pipes:
             w.close()
-        while pending:
-            timeout = None if progress is None else 0.02
-            for r in mp.connection.wait(list(pending), timeout=timeout):
-                slot = pending.pop(r)
-                try:
-                    status, payload = r.recv()
-                except EOFError:
-                    procs[slot].join()
-                    status, payload = (
-                        "error",
-                        RuntimeError(
-                            f"engine worker {slot} ended without a result "
-                            f"(exit code {procs[slot].exitcode})"
-                        ),
-                    )
-                if status == "error":
-                    raise payload
-                states.update(payload)
-            report.upto(int(done.min()))
+        states = _collect(pending, procs, done, report)
     finally:
         for p in procs:
             if pending and p.is_alive():  # an error or an interrupt: stop the others
                 p.terminate()
             if p.pid is not None:
                 p.join()
-    report.upto(job.protocol.iterations)
+    report.upto(n_it)
     for name in ("losses", "acc", "acc_seconds", "seconds", "diverged"):
         getattr(rec, name)[...] = getattr(shared, name)
     for k, sd in states.items():
-        opts[k].load_state_dict(sd)
+        job.opts[k].load_state_dict(sd)
+
+
+def _child(job: _Job, groups: list[list[int]], slot: int, conn: Connection, done) -> None:
+    """A forked worker: group ``slot`` into ``job.rec`` (shared memory), its progress
+    into ``done[slot]``; sends ``("ok", optimizer states)`` or ``("error", exception)``."""
+
+    def report(s: int, i: int) -> None:
+        done[s] = i
+
+    msg: tuple[str, Any]
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            _work(job, groups, slot, report, threading.Event())
+        msg = ("ok", {k: job.opts[k].state_dict() for k in groups[slot]})
+    except BaseException as e:
+        msg = ("error", e)
+    try:
+        conn.send(msg)
+    except Exception:  # something in it does not pickle
+        conn.send(("error", RuntimeError(f"engine worker {slot} failed: {msg[1]!r}")))
+    conn.close()
+
+
+def _collect(
+    pending: dict[Connection, int], procs: list, done: np.ndarray, report: _Progress
+) -> dict[int, dict[str, Any]]:
+    """Each worker's optimizer states as its message arrives (``pending`` empties);
+    progress reported meanwhile. A worker's error, or its end without a message,
+    is raised here."""
+    states: dict[int, dict[str, Any]] = {}
+    while pending:
+        timeout = None if report.progress is None else 0.02
+        for r in cast(list[Connection], mp.connection.wait(list(pending), timeout=timeout)):
+            slot = pending.pop(r)
+            try:
+                status, payload = r.recv()
+            except EOFError:
+                procs[slot].join()
+                status, payload = (
+                    "error",
+                    RuntimeError(
+                        f"engine worker {slot} ended without a result "
+                        f"(exit code {procs[slot].exitcode})"
+                    ),
+                )
+            if status == "error":
+                raise payload
+            states.update(payload)
+        report.upto(int(done.min()))
+    return states
 
 
 def _run_threads(job: _Job, groups: list[list[int]], progress) -> None:

@@ -18,7 +18,9 @@ from ..cli_options import (
     writable_out,
 )
 from ..experiments.compare import DEFAULT_OPTIMIZERS
+from .execute import SweepError, load_data, run_sweep
 from .grid import DEFAULT_SEEDS, Problem, RunConfig, SweepPlan, default_target, parse_lrs
+from .report import write_report
 from .store import StoreError
 
 __all__ = ["report", "sweep"]
@@ -149,8 +151,6 @@ def sweep(
     again skips finished runs and reruns those a killed sweep left behind.
     Then: optimlab report --store STORE --out DIR.
     """
-    from .execute import SweepError, load_data, run_sweep
-
     proto = make_protocol(seed=0, **protocol)
     ddir = None if data_dir is None else os.fspath(data_dir)
     problem = Problem(dataset, proto, train_size, test_size, ddir)
@@ -225,8 +225,6 @@ def sweep(
 )
 def report(store: Path, out: Path, sweep_id: str | None, target: float | None) -> None:
     """A sweep's results: report.html (images embedded), PNGs and runs.csv."""
-    from .report import write_report
-
     out = writable_out(out)
     try:
         files = write_report(store, out, sweep_id=sweep_id, target=target)

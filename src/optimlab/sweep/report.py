@@ -30,8 +30,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
 from ..curves import smooth_curve
+from ..plots import MARKERS
 from .grid import final_smoothed, time_to_target
 from .store import FINISHED, Store, StoreError
 
@@ -294,11 +297,6 @@ def write_csv(report: SweepReport, path: Path) -> None:
 
 
 def _figures(report: SweepReport) -> dict[str, Any]:
-    from matplotlib.figure import Figure
-    from matplotlib.transforms import blended_transform_factory
-
-    from ..plots import MARKERS
-
     figs = {}
     # learning-rate sensitivity
     fig = Figure(figsize=(7, 4.5))
