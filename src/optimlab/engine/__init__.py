@@ -1,9 +1,8 @@
 """The fast training engine: the seed's MNIST protocol, bit-reproducible, on all cores.
 
 :func:`train` has the signature and the results of
-:func:`optimlab.experiments.train_reference` (tested equal: bit for bit in
-float64 on the test nets; see ``tests/test_engine.py`` for what holds in float32
-and at MNIST shapes) and is what ``optimlab.experiments.train(engine="fast")``
+:func:`optimlab.experiments.train_reference` (tested equal bit for bit, float64
+and float32, at MNIST shapes too) and is what ``optimlab.experiments.train(engine="fast")``
 runs. :class:`FlatNet` is the network it trains: the book's ``MultiLayerNet``
 arithmetic on one flat parameter buffer and preallocated arrays.
 """
