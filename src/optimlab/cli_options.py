@@ -44,6 +44,7 @@ __all__ = [
     "OptimizerSpec",
     "Point",
     "ProtocolField",
+    "check_protocol_fits",
     "engine_option",
     "load_data",
     "make_protocol",
@@ -253,8 +254,13 @@ def run_inputs(
     (:func:`~optimlab.protocol.check_fits`)."""
     proto = make_protocol(**protocol)
     data = load_data(dataset, data_dir)
+    check_protocol_fits(proto, data)
+    return data, proto, list(optimizer)
+
+
+def check_protocol_fits(protocol: Protocol, data: Dataset) -> None:
+    """:func:`~optimlab.protocol.check_fits`; ``click.BadParameter`` naming the option."""
     try:
-        check_fits(proto, data)
+        check_fits(protocol, data)
     except FieldError as exc:
         raise _bad_field(exc) from None
-    return data, proto, list(optimizer)

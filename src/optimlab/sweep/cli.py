@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..cli_options import (
+    check_protocol_fits,
     engine_option,
     make_protocol,
     optimizer_option,
@@ -155,18 +156,12 @@ def sweep(
     ddir = None if data_dir is None else os.fspath(data_dir)
     problem = Problem(dataset, proto, train_size, test_size, ddir)
     try:
-        n_train = len(
-            load_data(dataset, train_size=train_size, test_size=test_size, data_dir=ddir).t_train
-        )
+        data = load_data(dataset, train_size=train_size, test_size=test_size, data_dir=ddir)
     except (OSError, ValueError) as exc:  # DataError is a ValueError/OSError subclass
         raise click.BadParameter(
             " ".join(str(exc).split()), param_hint="'--data-dir'" if ddir else "'--dataset'"
         ) from None
-    if proto.batch_size > n_train:
-        raise click.BadParameter(
-            f"{proto.batch_size} is larger than the training set ({n_train} samples)",
-            param_hint="'--batch-size'",
-        )
+    check_protocol_fits(proto, data)  # before anything is queued
     try:
         plan = SweepPlan(
             problem,
