@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from optimlab.cli_options import make_protocol, option_name, protocol_options
+from optimlab.cli_options import IntList, make_protocol, option_name, protocol_options
 from optimlab.experiments import Dataset, Protocol, batch_indices, init_params, train_reference
 from optimlab.nn import MultiLayerNet
 from optimlab.optim import SGD, Adam, create
@@ -336,3 +336,15 @@ def test_make_protocol_names_the_option():
     with pytest.raises(click.BadParameter) as info:
         make_protocol(batch_size=0)
     assert info.value.param_hint == "'--batch-size'"
+
+
+def test_intlist_is_the_hidden_check_for_other_options():
+    @click.command()
+    @click.option("--sizes", type=IntList(), default="5,6")
+    def cmd(sizes):
+        click.echo(repr(sizes))
+
+    assert CliRunner().invoke(cmd, []).output.strip() == "(5, 6)"
+    assert CliRunner().invoke(cmd, ["--sizes", "1,2,3"]).output.strip() == "(1, 2, 3)"
+    bad = CliRunner().invoke(cmd, ["--sizes", "4,0"])
+    assert bad.exit_code == 2 and Protocol.spec("hidden").valid in bad.output

@@ -17,7 +17,7 @@ Every option is validated while parsing: a bad value exits with status 2 and
 a one-line message naming the option and what is valid. The protocol's options
 are generated from :class:`~optimlab.protocol.Protocol`'s fields: each field's
 default, check and help are declared once, there. Click parameter types
-(:class:`OptimizerSpec`, :class:`ProtocolField`, :class:`Point`) are usable on
+(:class:`OptimizerSpec`, :class:`ProtocolField`, :class:`IntList`, :class:`Point`) are usable on
 their own.
 """
 
@@ -41,6 +41,7 @@ from .protocol import Dataset, FieldError, FieldSpec, Protocol, check_fits
 from .results_io import check_writable
 
 __all__ = [
+    "IntList",
     "OptimizerSpec",
     "Point",
     "ProtocolField",
@@ -94,6 +95,17 @@ class ProtocolField(click.ParamType):
         if not self.spec.ok(v):
             self.fail(f"expected {self.spec.valid}, got {value!r}", param, ctx)
         return v
+
+
+class IntList(ProtocolField):
+    """Comma-separated integers >= 1, e.g. ``100,100,100,100`` -> ``(100, 100, 100, 100)``:
+    the check of ``--hidden``, for other options of layer sizes."""
+
+    def __init__(self) -> None:
+        super().__init__("hidden")
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        return super().convert(tuple(value) if isinstance(value, list) else value, param, ctx)
 
 
 class Point(click.ParamType):
