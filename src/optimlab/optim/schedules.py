@@ -22,7 +22,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .base import Schedule, check_range
+from .base import Schedule
+from .fields import check_range
 
 __all__ = ["CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LinearWarmup", "StepDecay"]
 
