@@ -174,8 +174,12 @@ class Optimizer:
 
         Arrays are modified in place (a network's layers share them); Python
         scalars, as in the book's 2-D example, are replaced by updated floats.
-        Everything is checked before anything is written: on ``ValueError``
-        (naming the key) params, state and ``t`` are as they were.
+        A parameter must be a floating-point NumPy array or a float: a Python
+        list is refused (it could not be updated in place). A gradient may be
+        any array-like of real numbers (complex, object and text are refused).
+        Everything is checked before anything is written, the schedule's rate
+        included: on ``ValueError`` (naming the key, or the schedule and the
+        step) params, state and ``t`` are as they were.
         """
         checks.params_and_grads(type(self).__name__, params, grads)
         if not self._state_missing():
