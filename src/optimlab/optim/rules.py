@@ -409,6 +409,7 @@ class AdamW(Adam):
 
     name = "adamw"
 
+    _: KW_ONLY
     weight_decay: float = hyper(0.01, NONNEG, "decoupled weight decay lambda (PyTorch: 0.01)")
 
     def _step(self, w, g, s, c: AdamStep, tmp):
