@@ -136,3 +136,45 @@ def test_register_needs_a_name():
 def test_params_and_grads_must_be_dicts():
     with pytest.raises(ValueError, match="dicts"):
         optim.SGD().update([np.ones(2)], [np.ones(2)])
+
+
+# -- one declaration drives constructor, repr, hyperparameters and specs -------
+
+
+@pytest.mark.parametrize("name", optim.names())
+def test_constructor_hyperparameters_and_spec_options_come_from_one_declaration(name):
+    import inspect
+
+    cls = type(optim.create(name))
+    sig = inspect.signature(cls).parameters
+    params = [p for p in sig if p != "schedule"]
+    # only lr and the rule's decay rates may be passed by position, as in the book
+    positional = [p for p, v in sig.items() if v.kind is v.POSITIONAL_OR_KEYWORD]
+    assert positional[0] == "lr"
+    assert set(positional[1:]) <= {"momentum", "decay_rate", "rho", "beta1", "beta2"}
+    opt = cls()
+    assert params == list(opt.hyperparameters())
+    with pytest.raises(ValueError, match=f"valid options: {', '.join(params)}"):
+        optim.create(f"{name}:nope=1")
+
+
+@pytest.mark.parametrize("name", optim.names())
+def test_every_rule_names_its_oracle_rows(name):
+    doc = type(optim.create(name)).__doc__ or ""
+    assert f'Verified against other libraries: tests/test_oracle.py (rows "{name}...")' in doc
+
+
+def test_rules_module_has_no_hand_written_hyperparameters():
+    import inspect
+
+    from optimlab.optim import rules
+
+    assert "def hyperparameters" not in inspect.getsource(rules)
+
+
+def test_a_variant_is_a_registered_subclass_with_its_field_fixed():
+    opt = optim.create("amsgrad")
+    assert isinstance(opt, optim.Adam) and opt.amsgrad is True
+    assert "amsgrad" not in opt.hyperparameters()
+    with pytest.raises(ValueError, match="unknown option 'amsgrad'"):
+        optim.create("amsgrad:amsgrad=false")

@@ -8,44 +8,23 @@ Rules: :class:`SGD`, :class:`Momentum`, :class:`Nesterov`, :class:`AdaGrad`,
 :class:`RMSprop`, :class:`Adam` (the book's six) and :class:`AdamW`,
 :class:`NAdam`, :class:`AMSGrad`, :class:`Adamax`, :class:`Adadelta`,
 :class:`Lion`. ``create("adam:lr=0.3")`` builds one by name; ``names()`` lists them.
+Each rule is declared once in :mod:`optimlab.optim.rules`; importing this
+package registers them all.
 """
 
-from .base import Optimizer, state_from_arrays, state_to_arrays
+from . import rules
+from .base import Optimizer, Step, state_from_arrays, state_to_arrays
 from .registry import create, names, parse_spec, register, spec_of
-from .rules import (
-    SGD,
-    Adadelta,
-    AdaGrad,
-    Adam,
-    Adamax,
-    AdamW,
-    AMSGrad,
-    Lion,
-    Momentum,
-    NAdam,
-    Nesterov,
-    RMSprop,
-)
+from .rules import *  # noqa: F403  (the rules, listed once in rules.__all__)
 from .schedules import CosineDecay, ExponentialDecay, InverseTimeDecay, LinearWarmup, StepDecay
 
 __all__ = [
-    "SGD",
-    "AMSGrad",
-    "AdaGrad",
-    "Adadelta",
-    "Adam",
-    "AdamW",
-    "Adamax",
     "CosineDecay",
     "ExponentialDecay",
     "InverseTimeDecay",
     "LinearWarmup",
-    "Lion",
-    "Momentum",
-    "NAdam",
-    "Nesterov",
     "Optimizer",
-    "RMSprop",
+    "Step",
     "StepDecay",
     "create",
     "names",
@@ -55,3 +34,4 @@ __all__ = [
     "state_from_arrays",
     "state_to_arrays",
 ]
+__all__ += rules.__all__

@@ -1,10 +1,13 @@
-"""The machinery every update rule shares: validation, state, chunking, save/load.
+"""The machinery every update rule shares: construction, checks, state, chunking, save/load.
 
-A rule is a subclass of :class:`Optimizer` that names its per-parameter state
-arrays (``state_names``), computes the step's scalars once (``_scalars``) and
-writes one in-place step over arrays of one parameter (``_step``).  Nothing
-else: the book-compatible ``update(params, grads)``, the fast engine and the
-sweeps all go through that one ``_step``, so each formula is written once.
+A rule is a subclass of :class:`Optimizer` that declares its hyperparameters
+and state as fields (:mod:`optimlab.optim.fields`), names its step's scalars
+in a small record computed once per update (``_step_scalars``), and writes
+one in-place step over the arrays of one parameter (``_step``). Nothing else:
+the constructor, validation, ``repr``, ``hyperparameters()`` and ``state_dict``
+come from the declarations, and the book-compatible ``update(params, grads)``,
+the fast engine and the sweeps all go through that one ``_step``, so each
+formula is written once.
 
 Large arrays are stepped in cache-sized chunks so that the temporaries of a
 step stay in cache; a chunk is a contiguous slice, and every rule here is
@@ -13,15 +16,40 @@ elementwise, so chunking changes no result bit.
 
 from __future__ import annotations
 
-import json
-import math
-import numbers
+import dataclasses
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any, ClassVar
+from dataclasses import KW_ONLY
+from typing import Any, ClassVar, NamedTuple, dataclass_transform
 
 import numpy as np
 
-__all__ = ["Optimizer", "check_range", "state_from_arrays", "state_to_arrays"]
+from . import checks
+from .fields import (
+    POSITIVE,
+    Hyper,
+    ScalarState,
+    StateDict,
+    StateSpec,
+    check_range,
+    describe,
+    fixed,
+    hypers_of,
+    scalar_state,
+    scalar_states_of,
+    state,
+    states_of,
+)
+from .saving import state_from_arrays, state_to_arrays
+
+__all__ = [
+    "Optimizer",
+    "Schedule",
+    "Step",
+    "check_range",
+    "state_from_arrays",
+    "state_to_arrays",
+]
 
 #: Elements per chunk: 32768 float32 values are 128 KiB per array, so the
 #: parameter, gradient, two state arrays and two temporaries fit in L2.
@@ -30,38 +58,27 @@ CHUNK = 1 << 15
 Schedule = Callable[[int], float]
 
 
-def check_range(
-    name: str,
-    value: Any,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = False,
-    high_open: bool = True,
-    allow_inf: bool = False,
-) -> float:
-    """Return ``value`` as a float, or raise ``ValueError`` naming it and the valid range.
+class Step(NamedTuple):
+    """The scalars of one step, computed once per update: here only the scheduled ``lr``.
 
-    NaN is never valid; ``+inf`` only with ``allow_inf`` (and no ``high``).
+    Rules that need more (bias corrections, NAdam's coefficients) define
+    their own record with ``lr`` first, so ``c.lr`` (or ``c[0]``) is always it.
     """
-    lo_b = "(" if low_open else "["
-    hi_b = "]" if allow_inf else (")" if high_open else "]")
-    valid = f"{lo_b}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi_b}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number in {valid}, got {value!r}")
-    v = float(value)
-    bad = math.isnan(v) or (math.isinf(v) and not (allow_inf and v > 0))
-    if low is not None:
-        bad |= v <= low if low_open else v < low
-    if high is not None:
-        bad |= v >= high if high_open else v > high
-    if bad:
-        raise ValueError(f"{name} must be in {valid}, got {value!r}")
-    return v
+
+    lr: float
 
 
+@dataclass_transform(
+    eq_default=False, field_specifiers=(dataclasses.field, state, scalar_state, fixed)
+)
+@dataclasses.dataclass(eq=False, repr=False)
 class Optimizer:
     """Base class of the update rules; book-compatible ``update(params, grads)``.
+
+    Subclasses are dataclasses (made so when they are defined): declare
+    ``lr`` with the rule's default and the other hyperparameters with
+    :func:`~optimlab.optim.fields.hyper`, state dicts with
+    :func:`~optimlab.optim.fields.state`.
 
     Parameters
     ----------
@@ -74,147 +91,179 @@ class Optimizer:
 
     #: registry name, e.g. ``"adam"``
     name: ClassVar[str] = ""
-    #: names of the per-parameter state dicts, e.g. ``("m", "v")``; each is an
-    #: attribute (``self.m``) holding ``{key: array}`` or ``None`` before the
-    #: first update, as in the book.
-    state_names: ClassVar[tuple[str, ...]] = ()
     #: how many scratch arrays ``_step`` needs
     n_scratch: ClassVar[int] = 1
+    _hypers: ClassVar[dict[str, tuple[Any, Hyper]]] = {}
+    _states: ClassVar[dict[str, StateSpec]] = {}
+    _scalar_states: ClassVar[dict[str, ScalarState]] = {}
 
-    def __init__(self, lr: float, *, schedule: Schedule | None = None) -> None:
-        self.lr = check_range("lr", lr, low=0.0, low_open=True, high=None)
-        if schedule is not None and not callable(schedule):
-            raise ValueError(f"schedule must be callable as schedule(t) -> float, got {schedule!r}")
-        self.schedule = schedule
-        self.t = 0
-        for s in self.state_names:
-            setattr(self, s, None)
-        self._scratch: dict[np.dtype, list[np.ndarray]] = {}
+    lr: float = dataclasses.field(metadata={"hyper": Hyper(POSITIVE, "learning rate eta")})
+    _: KW_ONLY
+    schedule: Schedule | None = None
+    #: steps taken so far (the book's Adam calls it ``iter``)
+    t: int = dataclasses.field(init=False, default=0)
+    _scratch: dict[np.dtype, list[np.ndarray]] = dataclasses.field(init=False, default_factory=dict)
+    _active: tuple[str, ...] = dataclasses.field(init=False, default=())
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        dataclasses.dataclass(cls, eq=False, repr=False)
+        _declare(cls)
+
+    def __post_init__(self) -> None:
+        for key, (_, h) in self._hypers.items():
+            setattr(self, key, h.check(key, getattr(self, key)))
+        if self.schedule is not None and not callable(self.schedule):
+            raise ValueError(
+                f"schedule must be callable as schedule(t) -> float, got {self.schedule!r}"
+            )
+        self._check()
+        self._active = tuple(
+            k for k, s in self._states.items() if s.when is None or getattr(self, s.when)
+        )
+
+    def _check(self) -> None:
+        """Checks across hyperparameters (each one alone is checked by its declaration)."""
 
     # -- what a rule defines -------------------------------------------------
-    def _scalars(self, lr: float) -> tuple[float, ...]:
-        """Per-step scalars computed once per ``update`` (after ``t`` was incremented)."""
-        return (lr,)
+    def _step_scalars(self, lr: float, t: int) -> Any:
+        """The named scalars of step ``t`` at learning rate ``lr`` (pure: changes nothing).
 
-    def _step(self, w, g, state: tuple[np.ndarray, ...], c: tuple[float, ...], tmp) -> None:
-        """One in-place step of parameter array ``w`` with gradient ``g``."""
+        A rule with scalar state returns its new values under the same names;
+        :meth:`update` stores them.
+        """
+        return Step(lr)
+
+    def _step(
+        self, w: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], c: Any, tmp: list[np.ndarray]
+    ) -> None:
+        """One in-place step of parameter array ``w`` with gradient ``g``.
+
+        ``s`` holds the parameter's state arrays by name (``s["m"]``), ``c``
+        the step's scalars, ``tmp`` ``n_scratch`` scratch arrays of ``w``'s shape.
+        """
         raise NotImplementedError
-
-    def _init_state(self, w: np.ndarray) -> tuple[np.ndarray, ...]:
-        return tuple(np.zeros_like(w) for _ in self.state_names)
 
     # -- the book-compatible API -------------------------------------------
     def hyperparameters(self) -> dict[str, Any]:
-        """The constructor arguments that define this rule (for records and ``repr``)."""
-        return {"lr": self.lr}
+        """The constructor arguments that define this rule (for records, specs and ``repr``)."""
+        return {key: getattr(self, key) for key in self._hypers}
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({args})"
 
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """Names of the state dicts kept, e.g. ``("m", "v")`` (set at construction)."""
+        return self._active
+
     def current_lr(self, t: int | None = None) -> float:
-        """Learning rate used at step ``t`` (default: the step about to be taken)."""
+        """Learning rate used at step ``t`` (default: the step about to be taken).
+
+        Raises ``ValueError`` naming the schedule and the step when the
+        schedule's factor is not a finite number >= 0.
+        """
         t = self.t + 1 if t is None else t
         if self.schedule is None:
             return self.lr
-        return self.lr * float(self.schedule(t))
+        return self.lr * checks.schedule_factor(self.schedule, t)
 
     def update(self, params: MutableMapping[str, Any], grads: Mapping[str, Any]) -> None:
         """Update ``params`` in place from ``grads`` (dicts with the same keys and shapes).
 
         Arrays are modified in place (a network's layers share them); Python
         scalars, as in the book's 2-D example, are replaced by updated floats.
-        Raises ``ValueError`` naming the key before anything is modified when
-        keys or shapes differ.
+        A parameter must be a floating-point NumPy array or a float: a Python
+        list is refused (it could not be updated in place). A gradient may be
+        any array-like of real numbers (complex, object and text are refused).
+        Everything is checked before anything is written, the schedule's rate
+        included: on ``ValueError`` (naming the key, or the schedule and the
+        step) params, state and ``t`` are as they were.
         """
-        self._validate(params, grads)
+        checks.params_and_grads(type(self).__name__, params, grads)
+        if not self._state_missing():
+            checks.state_fits(type(self).__name__, self._state_view(), params)
+        c = self._begin_step()
         if self._state_missing():
             self._create_state(params)
-        else:
-            self._check_state(params)
-        self.t += 1
-        c = self._scalars(self.current_lr(self.t))
         for key in params:
             w = params[key]
+            g = np.asarray(grads[key])
             if isinstance(w, np.ndarray) and w.ndim > 0:
-                self._apply(w, np.asarray(grads[key]), self._state_of(key), c)
-            else:  # a Python or NumPy scalar, as in the book's 2-D example
-                w0 = np.array(
-                    w,
-                    dtype=np.result_type(w)
-                    if isinstance(w, np.generic | np.ndarray)
-                    else np.float64,
-                )
-                self._apply(w0, np.asarray(grads[key]), self._state_of(key), c)
-                if isinstance(w, np.ndarray):
-                    w[...] = w0
-                elif isinstance(w, np.generic):
-                    params[key] = w0[()]
-                else:
-                    params[key] = float(w0)
+                self._apply(w, g, self._state_of(key), c)
+                continue
+            w0 = _as_float_array(w).copy()  # a 0-d array, NumPy or Python scalar
+            self._apply(w0, g, self._state_of(key), c)
+            if isinstance(w, np.ndarray):
+                w[...] = w0
+            elif isinstance(w, np.generic):
+                params[key] = w0[()]
+            else:
+                params[key] = float(w0)
+
+    def step_arrays(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        """Fast path for engines: ``(key, w, g)`` triples of arrays, no validation.
+
+        Same formulas and state as :meth:`update`; the caller guarantees that
+        shapes match. Used by :mod:`optimlab.engine` on flat parameter buffers.
+        """
+        items = list(items)
+        c = self._begin_step()
+        if self._state_missing():
+            self._create_state({k: w for k, w, _ in items})
+        for key, w, g in items:
+            self._apply(w, g, self._state_of(key), c)
+
+    def _begin_step(self) -> Any:
+        """Count the step and return its scalars, storing the rule's new scalar state.
+
+        The scheduled rate is checked first, so a bad schedule changes nothing.
+        """
+        lr = self.current_lr(self.t + 1)
+        c = self._step_scalars(lr, self.t + 1)
+        self.t += 1
+        for key in self._scalar_states:
+            setattr(self, key, getattr(c, key))
+        return c
 
     # -- state -------------------------------------------------------------
+    def _state_view(self) -> dict[str, StateDict]:
+        return {s: getattr(self, s) for s in self.state_names}
+
     def _state_missing(self) -> bool:
-        return bool(self.state_names) and getattr(self, self.state_names[0]) is None
+        names = self.state_names
+        return bool(names) and not getattr(self, names[0])
 
     def _create_state(self, params: Mapping[str, Any]) -> None:
-        store: dict[str, dict[str, np.ndarray]] = {s: {} for s in self.state_names}
-        for key, w in params.items():
-            arrays = self._init_state(_as_float_array(w))
-            for s, a in zip(self.state_names, arrays, strict=True):
-                store[s][key] = a
         for s in self.state_names:
-            setattr(self, s, store[s])
+            init = self._states[s].initial
+            fill = 0.0 if init is None else getattr(self, init)
+            d: StateDict = {
+                key: np.full_like(_as_float_array(w), fill) for key, w in params.items()
+            }
+            setattr(self, s, d)
 
-    def _check_state(self, params: Mapping[str, Any]) -> None:
-        """Existing state must have the keys and shapes of ``params`` (checked before any write)."""
-        who = f"{type(self).__name__}.update"
-        for s in self.state_names:
-            have = getattr(self, s)
-            new = [k for k in params if k not in have]
-            gone = [k for k in have if k not in params]
-            if new or gone:
-                key = (new or gone)[0]
-                raise ValueError(
-                    f"{who}: params key {key!r} "
-                    + ("has no optimizer state" if new else "is missing, but has optimizer state")
-                    + f" (params keys {sorted(params)}, state keys {sorted(have)}); "
-                    "use a new optimizer for new parameters"
-                )
-            for key, w in params.items():
-                ws, ss = np.shape(w), np.shape(have[key])
-                if ws != ss:
-                    raise ValueError(
-                        f"{who}: params[{key!r}] has shape {ws} but the optimizer state "
-                        f"{s}[{key!r}] has shape {ss}; use a new optimizer for new parameters"
-                    )
-
-    def _state_of(self, key: str) -> tuple[np.ndarray, ...]:
-        return tuple(getattr(self, s)[key] for s in self.state_names)
-
-    def _extra_state(self) -> dict[str, Any]:
-        """Scalar state besides ``t`` (e.g. NAdam's running product)."""
-        return {}
-
-    def _load_extra_state(self, extra: Mapping[str, Any]) -> None:
-        pass
+    def _state_of(self, key: str) -> dict[str, np.ndarray]:
+        return {s: getattr(self, s)[key] for s in self.state_names}
 
     def state_dict(self) -> dict[str, Any]:
         """A deep copy of everything needed to continue bit for bit.
 
-        Returns ``{"name", "hyperparameters", "t", "state": {name: {key: array}}, "extra"}``.
-        The arrays are copies: saving then continuing does not alias them.
+        Returns ``{"name", "hyperparameters", "t", "state": {name: {key: array}}, "extra"}``;
+        a state not created yet is ``None``. The arrays are copies: saving
+        then continuing does not alias them.
         """
-        state = {}
-        for s in self.state_names:
-            d = getattr(self, s)
-            state[s] = None if d is None else {k: np.array(v, copy=True) for k, v in d.items()}
+        state = {
+            s: {k: np.array(v, copy=True) for k, v in d.items()} if d else None
+            for s, d in self._state_view().items()
+        }
         return {
             "name": self.name,
             "hyperparameters": self.hyperparameters(),
             "t": self.t,
             "state": state,
-            "extra": self._extra_state(),
+            "extra": {key: getattr(self, key) for key in self._scalar_states},
         }
 
     def load_state_dict(self, sd: Mapping[str, Any]) -> None:
@@ -225,66 +274,16 @@ class Optimizer:
         of ``sd`` (construct the optimizer with the saved ones to continue
         exactly; a different ``lr`` is how one changes it mid-run).
         """
-        if not isinstance(sd, Mapping) or sd.get("name") != self.name:
-            got = sd.get("name") if isinstance(sd, Mapping) else sd
-            raise ValueError(f"state_dict is for optimizer {got!r}, not {self.name!r}")
-        saved = sd.get("state", {})
-        missing = set(self.state_names) - set(saved)
-        if missing:
-            raise ValueError(f"state_dict lacks state {sorted(missing)} of {self.name!r}")
-        t = sd.get("t")
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-            raise ValueError(f"state_dict 't' must be an integer >= 0, got {t!r}")
-        new: dict[str, dict[str, np.ndarray] | None] = {}
-        for s in self.state_names:
-            d = saved[s]
-            if d is not None and not isinstance(d, Mapping):
-                raise ValueError(
-                    f"state_dict state {s!r} must be a dict of arrays or None, "
-                    f"got {type(d).__name__}"
-                )
-            new[s] = None if d is None else {k: np.array(v, copy=True) for k, v in d.items()}
-        present = {s: None if d is None else sorted(d) for s, d in new.items()}
-        if len({repr(v) for v in present.values()}) > 1:
-            raise ValueError(f"state_dict states have different keys: {present}")
-        self._load_extra_state(sd.get("extra", {}))
-        self.t = int(t)
+        t, new, extra = checks.loaded_state(
+            sd, self.name, {s: self._states[s] for s in self.state_names}, self._scalar_states
+        )
+        self.t = t
+        for key, value in extra.items():
+            setattr(self, key, value)
         for s, d in new.items():
             setattr(self, s, d)
 
-    # -- checks and chunked application ------------------------------------
-    def _validate(self, params: Mapping[str, Any], grads: Mapping[str, Any]) -> None:
-        who = f"{type(self).__name__}.update"
-        if not isinstance(params, Mapping) or not isinstance(grads, Mapping):
-            raise ValueError(
-                f"{who}: params and grads must be dicts of arrays, got "
-                f"{type(params).__name__} and {type(grads).__name__}"
-            )
-        extra = [k for k in grads if k not in params]
-        missing = [k for k in params if k not in grads]
-        if missing or extra:
-            raise ValueError(
-                f"{who}: params and grads must have the same keys; "
-                + (f"no gradient for {missing}" if missing else "")
-                + ("; " if missing and extra else "")
-                + (f"gradient for unknown {extra}" if extra else "")
-            )
-        for key, w in params.items():
-            g = grads[key]
-            ws, gs = np.shape(w), np.shape(g)
-            if ws != gs:
-                raise ValueError(
-                    f"{who}: shape of grads[{key!r}] {gs} differs from params[{key!r}] {ws}"
-                )
-            wd = np.result_type(w)
-            if not np.issubdtype(wd, np.floating):
-                raise ValueError(
-                    f"{who}: params[{key!r}] has dtype {wd}; parameters must be floating "
-                    "point (float32 or float64)"
-                )
-            if isinstance(w, np.ndarray) and w.ndim > 0 and not w.flags.writeable:
-                raise ValueError(f"{who}: params[{key!r}] is read-only; it is updated in place")
-
+    # -- chunked application -------------------------------------------------
     def _tmp(self, dtype: np.dtype, n: int) -> list[np.ndarray]:
         bufs = self._scratch.get(dtype)
         if bufs is None or bufs[0].size < n:
@@ -292,38 +291,40 @@ class Optimizer:
             self._scratch[dtype] = bufs
         return bufs
 
-    def _apply(self, w: np.ndarray, g: np.ndarray, state: tuple[np.ndarray, ...], c) -> None:
+    def _apply(self, w: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], c: Any) -> None:
         n = w.size
         if (
             n > CHUNK
             and w.flags.c_contiguous
             and g.flags.c_contiguous
-            and all(s.flags.c_contiguous for s in state)
+            and all(a.flags.c_contiguous for a in s.values())
         ):
             wf, gf = w.reshape(-1), g.reshape(-1)
-            sf = tuple(s.reshape(-1) for s in state)
+            sf = {k: a.reshape(-1) for k, a in s.items()}
             bufs = self._tmp(w.dtype, CHUNK)
             for i in range(0, n, CHUNK):
                 j = min(i + CHUNK, n)
-                m = j - i
-                self._step(wf[i:j], gf[i:j], tuple(s[i:j] for s in sf), c, [b[:m] for b in bufs])
+                chunk = {k: a[i:j] for k, a in sf.items()}
+                self._step(wf[i:j], gf[i:j], chunk, c, [b[: j - i] for b in bufs])
         else:
             bufs = self._tmp(w.dtype, max(n, 1))
-            self._step(w, g, state, c, [b[:n].reshape(w.shape) for b in bufs])
+            self._step(w, g, s, c, [b[:n].reshape(w.shape) for b in bufs])
 
-    def step_arrays(self, items: Iterable[tuple[str, np.ndarray, np.ndarray]]) -> None:
-        """Fast path for engines: ``(key, w, g)`` triples of arrays, no validation.
 
-        Same formulas and state as :meth:`update`; the caller guarantees that
-        shapes match. Used by :mod:`optimlab.engine` on flat parameter buffers.
-        """
-        items = list(items)
-        if self._state_missing():
-            self._create_state({k: w for k, w, _ in items})
-        self.t += 1
-        c = self._scalars(self.current_lr(self.t))
-        for key, w, g in items:
-            self._apply(w, g, self._state_of(key), c)
+def _declare(cls: type[Optimizer]) -> None:
+    """Read the declarations of a rule class once: fields, states, and its docstring."""
+    cls._hypers = hypers_of(cls)
+    cls._states = states_of(cls)
+    cls._scalar_states = scalar_states_of(cls)
+    for spec in cls._states.values():
+        for ref in (spec.when, spec.initial):
+            if ref is not None and ref not in {f.name for f in dataclasses.fields(cls)}:
+                raise TypeError(f"{cls.__name__}: state refers to unknown field {ref!r}")
+    if cls.__doc__ and cls.name:
+        cls.__doc__ = cls.__doc__.rstrip() + "\n\n" + textwrap.indent(describe(cls), "    ")
+
+
+_declare(Optimizer)
 
 
 def _as_float_array(w: Any) -> np.ndarray:
@@ -331,44 +332,3 @@ def _as_float_array(w: Any) -> np.ndarray:
     if isinstance(w, np.ndarray):
         return w
     return np.array(w, dtype=np.result_type(w) if isinstance(w, np.generic) else np.float64)
-
-
-def state_to_arrays(sd: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """Flatten a :meth:`Optimizer.state_dict` into named arrays for ``np.savez``.
-
-    Arrays go under ``"state/<state name>/<param key>"``; everything else
-    (name, hyperparameters, ``t``, scalar extras) is JSON text in ``"meta"``.
-    Nothing needs pickle: ``np.load(f, allow_pickle=False)`` reads it back, and
-    :func:`state_from_arrays` rebuilds the dict bit for bit.
-    """
-    meta = {
-        "name": sd["name"],
-        "hyperparameters": sd.get("hyperparameters", {}),
-        "t": int(sd["t"]),
-        "extra": sd.get("extra", {}),
-        "empty": sorted(s for s, d in sd["state"].items() if d is None),
-    }
-    out = {"meta": np.array(json.dumps(meta))}
-    for s, d in sd["state"].items():
-        for key, a in (d or {}).items():
-            out[f"state/{s}/{key}"] = np.asarray(a)
-    return out
-
-
-def state_from_arrays(arrays: Mapping[str, Any]) -> dict[str, Any]:
-    """Inverse of :func:`state_to_arrays` (accepts the ``NpzFile`` of ``np.load``)."""
-    if "meta" not in arrays:
-        raise ValueError("saved optimizer state lacks its 'meta' entry")
-    meta = json.loads(str(arrays["meta"][()]))
-    state: dict[str, dict[str, np.ndarray] | None] = {s: None for s in meta["empty"]}
-    for name in arrays:
-        if name.startswith("state/"):
-            s, _, key = name.removeprefix("state/").partition("/")
-            state.setdefault(s, {})[key] = np.array(arrays[name], copy=True)  # type: ignore[index]
-    return {
-        "name": meta["name"],
-        "hyperparameters": meta["hyperparameters"],
-        "t": meta["t"],
-        "state": state,
-        "extra": meta["extra"],
-    }

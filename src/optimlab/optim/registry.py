@@ -1,47 +1,33 @@
 """Create rules by name: ``create("adam:lr=0.3,beta1=0.95")``.
 
-A spec is ``name`` or ``name:key=value,key=value``. Names are case-insensitive;
-values are parsed as booleans (``true``/``false``), integers, floats or, for
-string-valued options such as ``eps_form``, kept as text. Errors are
-``ValueError`` naming what was wrong and what is valid.
+A spec is ``name`` or ``name:key=value,key=value``. Names are case-insensitive.
+Each value is parsed by its hyperparameter's declared check (booleans as
+``true``/``false``, numbers including ``inf`` where valid, words such as
+``eps_form=paper``). Errors are ``ValueError`` naming what was wrong and what
+is valid. Rules are added by the :func:`register` class decorator, in the
+order they are defined (:mod:`optimlab.optim.rules`: increasing complexity).
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import rules
-from .base import Optimizer
+if TYPE_CHECKING:  # only for annotations: base imports nothing from here
+    from .base import Optimizer
 
 __all__ = ["create", "names", "parse_spec", "register", "spec_of"]
 
 _REGISTRY: dict[str, type[Optimizer]] = {}
 
+R = TypeVar("R", bound="type[Optimizer]")
 
-def register(cls: type[Optimizer]) -> type[Optimizer]:
-    """Add an :class:`Optimizer` subclass under ``cls.name``."""
+
+def register(cls: R) -> R:
+    """Class decorator: add an :class:`Optimizer` subclass under ``cls.name``."""
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name to register under")
     _REGISTRY[cls.name] = cls
     return cls
-
-
-for _cls in (
-    rules.SGD,
-    rules.Momentum,
-    rules.Nesterov,
-    rules.AdaGrad,
-    rules.RMSprop,
-    rules.Adam,
-    rules.AdamW,
-    rules.NAdam,
-    rules.AMSGrad,
-    rules.Adamax,
-    rules.Adadelta,
-    rules.Lion,
-):
-    register(_cls)
 
 
 def names() -> list[str]:
@@ -49,25 +35,10 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def _options(cls: type[Optimizer]) -> dict[str, inspect.Parameter]:
-    sig = inspect.signature(cls.__init__)
-    return {k: p for k, p in sig.parameters.items() if k not in ("self", "schedule")}
-
-
-def _parse_value(text: str) -> Any:
-    low = text.strip().lower()
-    if low in ("true", "yes", "on"):
-        return True
-    if low in ("false", "no", "off"):
-        return False
-    try:
-        return int(low)
-    except ValueError:
-        pass
-    try:
-        return float(low)
-    except ValueError:
-        return text.strip()
+def _rule(name: str) -> type[Optimizer]:
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
+    return _REGISTRY[name]
 
 
 def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
@@ -79,10 +50,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
         )
     name, _, rest = spec.strip().partition(":")
     name = name.strip().lower()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown optimizer {name!r}; valid names: {', '.join(names())}")
-    cls = _REGISTRY[name]
-    opts = _options(cls)
+    hypers = _rule(name)._hypers
     kwargs: dict[str, Any] = {}
     for item in filter(None, (p.strip() for p in rest.split(","))):
         key, eq, value = item.partition("=")
@@ -91,45 +59,41 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
             raise ValueError(
                 f"malformed option {item!r} in optimizer spec {spec!r}; expected key=value"
             )
-        if key not in opts:
+        if key not in hypers:
             raise ValueError(
-                f"unknown option {key!r} for optimizer {name!r}; valid options: {', '.join(opts)}"
+                f"unknown option {key!r} for optimizer {name!r}; valid options: {', '.join(hypers)}"
             )
         if key in kwargs:
             raise ValueError(f"option {key!r} given twice in optimizer spec {spec!r}")
-        parsed = _parse_value(value)
-        default = opts[key].default
-        if isinstance(default, bool) and not isinstance(parsed, bool):
-            raise ValueError(f"option {key!r} of {name!r} must be true or false, got {value!r}")
-        if isinstance(default, int | float) and not isinstance(default, bool):
-            if isinstance(parsed, bool) or not isinstance(parsed, int | float):
-                raise ValueError(f"option {key!r} of {name!r} must be a number, got {value!r}")
-            parsed = float(parsed)
-        kwargs[key] = parsed
+        kwargs[key] = hypers[key][1].check.parse(key, value)
     return name, kwargs
 
 
 def create(spec: str, **overrides: Any) -> Optimizer:
     """Build a rule from a spec string; ``overrides`` (e.g. ``schedule=``) win over the spec."""
     name, kwargs = parse_spec(spec)
-    valid = [*_options(_REGISTRY[name]), "schedule"]
+    cls = _rule(name)
+    valid = [*cls._hypers, "schedule"]
     for key in overrides:
         if key not in valid:
             raise ValueError(
                 f"unknown option {key!r} for optimizer {name!r}; valid options: {', '.join(valid)}"
             )
     kwargs.update(overrides)
-    return _REGISTRY[name](**kwargs)
+    return cls(**kwargs)
 
 
 def spec_of(opt: Optimizer) -> str:
     """The spec string that :func:`create` turns back into a rule with equal hyperparameters.
 
     A ``schedule`` is a callable, not a hyperparameter: it is not part of the spec
-    (pass it to :func:`create` as ``schedule=``).
+    (pass it to :func:`create` as ``schedule=``). Options declared ``quiet`` are
+    left out while at their default.
     """
-    hp = ",".join(
-        f"{k}={v}".lower() if isinstance(v, bool) else f"{k}={v}"
-        for k, v in opt.hyperparameters().items()
-    )
-    return f"{opt.name}:{hp}" if hp else opt.name
+    parts = []
+    for key, value in opt.hyperparameters().items():
+        default, h = opt._hypers[key]
+        if h.quiet and value == default:
+            continue
+        parts.append(f"{key}={str(value).lower() if isinstance(value, bool) else value}")
+    return f"{opt.name}:{','.join(parts)}" if parts else opt.name

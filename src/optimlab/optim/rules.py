@@ -8,6 +8,12 @@ makes no temporaries; the comment on each line is the formula it computes, in
 the order of operations of the book's code, so that the float64 results equal
 the book's bit for bit.
 
+A rule is declared, not hand-wired: its hyperparameters are fields made by
+:func:`~optimlab.optim.fields.hyper` (default, check, doc), its per-parameter
+state dicts fields made by :func:`~optimlab.optim.fields.state`, and
+``@register`` adds it to the registry under its ``name``. A variant (AMSGrad)
+is a registered subclass that fixes a field. See :mod:`optimlab.optim.base`.
+
 Conventions where libraries differ
 ----------------------------------
 * Momentum and Nesterov keep the book's velocity :math:`v = \\mu v - \\eta g`,
@@ -23,16 +29,36 @@ Conventions where libraries differ
 * AdaGrad: PyTorch starts the accumulator at 0 and adds :math:`\\epsilon`
   outside the root; Keras starts it at 0.1 and adds :math:`\\epsilon` inside
   (``initial_accumulator_value``, ``eps_inside_sqrt``).
+* ``eps = 0`` is allowed everywhere; a 0/0 (a zero gradient with a zero
+  history) is then a zero step, the limit as :math:`\\epsilon \\to 0^+`
+  (PyTorch gives NaN). See :func:`~optimlab.optim.ops.divide`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
+from dataclasses import KW_ONLY
+from typing import Literal, NamedTuple
 
 import numpy as np
 
-from .base import Optimizer, Schedule, check_range
+from .base import Optimizer, Step
+from .fields import (
+    FLAG,
+    NONNEG,
+    NONNEG_OR_INF,
+    POSITIVE,
+    UNIT,
+    Check,
+    StateDict,
+    choice,
+    fixed,
+    hyper,
+    scalar_state,
+    state,
+)
+from .ops import bias_correction, decay_add, divide, lerp_moment, root_plus_eps
+from .registry import register
 
 __all__ = [
     "SGD",
@@ -50,16 +76,11 @@ __all__ = [
 ]
 
 _EPS_BOOK = 1e-7  # the book's constant, also Keras's default epsilon
+_EPS_DOC = "epsilon, added for numerical stability"
+_MU_PRODUCT = Check("real", low=0.0, high=1.0, high_open=False)
 
 
-def _beta(name: str, value: float) -> float:
-    return check_range(name, value, low=0.0, high=1.0)
-
-
-def _eps(value: float, name: str = "eps") -> float:
-    return check_range(name, value, low=0.0, high=None)
-
-
+@register
 class SGD(Optimizer):
     """Stochastic gradient descent (book eq. 6.1).
 
@@ -67,19 +88,20 @@ class SGD(Optimizer):
 
     ``lr`` :math:`\\eta`, default 0.01 (book). PyTorch ``SGD(lr)``, Keras
     ``SGD(learning_rate)``, Optax ``sgd(learning_rate)``.
+
+    Verified against other libraries: tests/test_oracle.py (rows "sgd...")
     """
 
     name = "sgd"
 
-    def __init__(self, lr: float = 0.01, *, schedule: Schedule | None = None) -> None:
-        super().__init__(lr, schedule=schedule)
+    lr: float = hyper(0.01, POSITIVE, "learning rate eta (book: 0.01)")
 
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        d = np.multiply(g, lr, out=tmp[0])  # eta g
+    def _step(self, w, g, s, c: Step, tmp):
+        d = np.multiply(g, c.lr, out=tmp[0])  # eta g
         np.subtract(w, d, out=w)  # W - eta g
 
 
+@register
 class Momentum(Optimizer):
     """Momentum SGD (book eqs. 6.3, 6.4), the book's velocity form.
 
@@ -90,29 +112,25 @@ class Momentum(Optimizer):
     :math:`\\alpha`, default 0.9). PyTorch ``SGD(lr, momentum)`` keeps
     :math:`b = -v/\\eta`: equal at constant ``lr``, different under a schedule
     (see the module notes).
+
+    Verified against other libraries: tests/test_oracle.py (rows "momentum...")
     """
 
     name = "momentum"
-    state_names = ("v",)
 
-    def __init__(
-        self, lr: float = 0.01, momentum: float = 0.9, *, schedule: Schedule | None = None
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.momentum = _beta("momentum", momentum)
+    lr: float = hyper(0.01, POSITIVE, "learning rate eta (book: 0.01)")
+    momentum: float = hyper(0.9, UNIT, "momentum mu, the book's alpha (book: 0.9)")
+    v: StateDict = state("velocity v = mu v - eta g")
 
-    def hyperparameters(self):
-        return {"lr": self.lr, "momentum": self.momentum}
-
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        (v,) = state
+    def _step(self, w, g, s, c: Step, tmp):
+        v = s["v"]
         np.multiply(v, self.momentum, out=v)  # mu v
-        d = np.multiply(g, lr, out=tmp[0])  # eta g
+        d = np.multiply(g, c.lr, out=tmp[0])  # eta g
         np.subtract(v, d, out=v)  # v = mu v - eta g
         np.add(w, v, out=w)  # W + v
 
 
+@register
 class Nesterov(Momentum):
     """Nesterov's accelerated gradient, the book's current form.
 
@@ -124,14 +142,14 @@ class Nesterov(Momentum):
     1212.0901). Equals PyTorch ``SGD(lr, momentum, nesterov=True)`` with
     :math:`v = -\\eta b` at constant ``lr``. Defaults ``lr=0.01``, ``momentum=0.9``
     (the same hyperparameters and state as :class:`Momentum`; only the step differs).
+
+    Verified against other libraries: tests/test_oracle.py (rows "nesterov...")
     """
 
     name = "nesterov"
 
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        (v,) = state
-        mu = self.momentum
+    def _step(self, w, g, s, c: Step, tmp):
+        v, lr, mu = s["v"], c.lr, self.momentum
         d = np.multiply(v, mu * mu, out=tmp[0])  # mu^2 v
         np.add(w, d, out=w)  # W + mu^2 v
         np.multiply(g, (1 + mu) * lr, out=d)  # (1 + mu) eta g
@@ -141,6 +159,7 @@ class Nesterov(Momentum):
         np.subtract(v, d, out=v)  # v = mu v - eta g
 
 
+@register
 class AdaGrad(Optimizer):
     """AdaGrad (book eqs. 6.5, 6.6).
 
@@ -153,56 +172,34 @@ class AdaGrad(Optimizer):
     as the book and PyTorch; Keras and Optax use 0.1). ``eps_inside_sqrt=True``
     gives Keras/Optax's :math:`g/\\sqrt{h+\\epsilon}`. PyTorch's ``lr_decay`` is
     ``schedule=InverseTimeDecay(lr_decay)``.
+
+    Verified against other libraries: tests/test_oracle.py (rows "adagrad...")
     """
 
     name = "adagrad"
-    state_names = ("h",)
     n_scratch = 2
 
-    def __init__(
-        self,
-        lr: float = 0.01,
-        *,
-        eps: float = _EPS_BOOK,
-        initial_accumulator_value: float = 0.0,
-        eps_inside_sqrt: bool = False,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.eps = _eps(eps)
-        self.initial_accumulator_value = check_range(
-            "initial_accumulator_value", initial_accumulator_value, low=0.0, high=None
-        )
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
+    lr: float = hyper(0.01, POSITIVE, "learning rate eta (book: 0.01)")
+    _: KW_ONLY
+    eps: float = hyper(_EPS_BOOK, NONNEG, _EPS_DOC + " (book: 1e-7)")
+    initial_accumulator_value: float = hyper(0.0, NONNEG, "h_0 (book, PyTorch: 0; Keras: 0.1)")
+    eps_inside_sqrt: bool = hyper(False, FLAG, "sqrt(h + eps) (Keras, Optax) not sqrt(h) + eps")
+    h: StateDict = state(
+        "sum of squared gradients", initial="initial_accumulator_value", nonneg=True
+    )
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "eps": self.eps,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "eps_inside_sqrt": self.eps_inside_sqrt,
-        }
-
-    def _init_state(self, w):
-        return (np.full_like(w, self.initial_accumulator_value),)
-
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        (h,) = state
+    def _step(self, w, g, s, c: Step, tmp):
+        h = s["h"]
         t0, t1 = tmp
         np.multiply(g, g, out=t0)  # g * g
         np.add(h, t0, out=h)  # h = h + g * g
-        if self.eps_inside_sqrt:
-            np.add(h, self.eps, out=t0)
-            np.sqrt(t0, out=t0)  # sqrt(h + eps)
-        else:
-            np.sqrt(h, out=t0)
-            np.add(t0, self.eps, out=t0)  # sqrt(h) + eps
-        np.multiply(g, lr, out=t1)  # eta g
-        np.divide(t1, t0, out=t1)  # eta g / (sqrt(h) + eps)
+        root_plus_eps(h, self.eps, t0, inside=self.eps_inside_sqrt)  # sqrt(h) + eps
+        np.multiply(g, c.lr, out=t1)  # eta g
+        divide(t1, t0, t1, self.eps)  # eta g / (sqrt(h) + eps)
         np.subtract(w, t1, out=w)
 
 
+@register
 class RMSprop(Optimizer):
     """RMSprop (Tieleman & Hinton 2012), the book's form.
 
@@ -224,66 +221,54 @@ class RMSprop(Optimizer):
         W \\leftarrow W - \\frac{\\eta g}{\\sqrt{h - \\bar g^2 + \\epsilon}}
 
     The two forms differ most for :math:`|g|` below :math:`\\sqrt{\\epsilon}`.
+
+    Verified against other libraries: tests/test_oracle.py (rows "rmsprop...")
     """
 
     name = "rmsprop"
-    state_names = ("h",)
     n_scratch = 2
 
-    def __init__(
-        self,
-        lr: float = 0.01,
-        decay_rate: float = 0.99,
-        *,
-        eps: float = _EPS_BOOK,
-        centered: bool = False,
-        eps_inside_sqrt: bool = False,
-        schedule: Schedule | None = None,
-    ) -> None:
-        self.centered = bool(centered)
-        self.eps_inside_sqrt = bool(eps_inside_sqrt)
-        if self.centered:
-            self.state_names = ("h", "g_avg")
-        super().__init__(lr, schedule=schedule)
-        self.decay_rate = _beta("decay_rate", decay_rate)
-        self.eps = _eps(eps)
+    lr: float = hyper(0.01, POSITIVE, "learning rate eta (book: 0.01)")
+    decay_rate: float = hyper(0.99, UNIT, "decay rho of the squared-gradient average (book)")
+    _: KW_ONLY
+    eps: float = hyper(_EPS_BOOK, NONNEG, _EPS_DOC + " (book: 1e-7)")
+    centered: bool = hyper(False, FLAG, "divide by sqrt(h - g_avg^2) (PyTorch centered)")
+    eps_inside_sqrt: bool = hyper(
+        False, FLAG, "sqrt(h + eps) (Keras, Optax) not sqrt(h) + eps", quiet=True
+    )
+    h: StateDict = state("average of squared gradients", nonneg=True)
+    g_avg: StateDict = state("average of gradients", when="centered")
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "decay_rate": self.decay_rate,
-            "eps": self.eps,
-            "centered": self.centered,
-            "eps_inside_sqrt": self.eps_inside_sqrt,
-        }
-
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        rho = self.decay_rate
-        h = state[0]
+    def _step(self, w, g, s, c: Step, tmp):
+        rho, h = self.decay_rate, s["h"]
         t0, t1 = tmp
-        np.multiply(h, rho, out=h)  # rho h
         np.multiply(g, 1 - rho, out=t0)
         np.multiply(t0, g, out=t0)  # (1 - rho) g g
-        np.add(h, t0, out=h)  # h = rho h + (1 - rho) g g
+        decay_add(h, rho, t0)  # h = rho h + (1 - rho) g g
         if self.centered:
-            g_avg = state[1]
-            np.multiply(g_avg, rho, out=g_avg)
+            g_avg = s["g_avg"]
             np.multiply(g, 1 - rho, out=t0)
-            np.add(g_avg, t0, out=g_avg)  # g_avg = rho g_avg + (1 - rho) g
+            decay_add(g_avg, rho, t0)  # g_avg = rho g_avg + (1 - rho) g
             np.multiply(g_avg, g_avg, out=t0)
             h = np.subtract(h, t0, out=t0)  # h - g_avg^2 takes h's place below
-        if self.eps_inside_sqrt:
-            np.add(h, self.eps, out=t0)
-            np.sqrt(t0, out=t0)  # sqrt(h + eps)
-        else:
-            np.sqrt(h, out=t0)
-            np.add(t0, self.eps, out=t0)  # sqrt(h) + eps
-        np.multiply(g, lr, out=t1)
-        np.divide(t1, t0, out=t1)  # eta g / (sqrt(h) + eps)
+        root_plus_eps(h, self.eps, t0, inside=self.eps_inside_sqrt)  # sqrt(h) + eps
+        np.multiply(g, c.lr, out=t1)
+        divide(t1, t0, t1, self.eps)  # eta g / (sqrt(h) + eps)
         np.subtract(w, t1, out=w)
 
 
+class AdamStep(NamedTuple):
+    """Adam's scalars at step t: ``lr``; ``lr_t`` = lr sqrt(1-b2^t)/(1-b1^t);
+    ``lr_hat`` = lr/(1-b1^t); ``sqrt_bc2`` = sqrt(1-b2^t); ``bc2`` = 1-b2^t."""
+
+    lr: float
+    lr_t: float
+    lr_hat: float
+    sqrt_bc2: float
+    bc2: float
+
+
+@register
 class Adam(Optimizer):
     """Adam (Kingma & Ba, arXiv 1412.6980), the book's form by default.
 
@@ -332,39 +317,36 @@ class Adam(Optimizer):
 
     (with ``eps_form="book"``, :math:`\\epsilon/\\sqrt{1-\\beta_2^t}` in place of
     :math:`\\epsilon`, as everywhere in the book's form).
+
+    Verified against other libraries: tests/test_oracle.py (rows "adam...")
     """
 
     name = "adam"
-    state_names = ("m", "v")
     n_scratch = 2
 
-    def __init__(
-        self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        *,
-        eps: float = _EPS_BOOK,
-        eps_form: Literal["book", "paper"] = "book",
-        amsgrad: bool = False,
-        corrected_max: bool = False,
-        schedule: Schedule | None = None,
-    ) -> None:
-        self.amsgrad = bool(amsgrad)
-        self.corrected_max = bool(corrected_max)
+    lr: float = hyper(0.001, POSITIVE, "learning rate eta (book: 0.001)")
+    beta1: float = hyper(0.9, UNIT, "decay beta_1 of the first moment (book: 0.9)")
+    beta2: float = hyper(0.999, UNIT, "decay beta_2 of the second moment (book: 0.999)")
+    _: KW_ONLY
+    eps: float = hyper(_EPS_BOOK, NONNEG, _EPS_DOC + " (book: 1e-7, PyTorch: 1e-8)")
+    eps_form: Literal["book", "paper"] = hyper(
+        "book", choice("book", "paper"), "eps added to sqrt(v) (book) or sqrt(v_hat) (paper)"
+    )
+    amsgrad: bool = hyper(False, FLAG, "divide by the running max of v (AMSGrad)")
+    corrected_max: bool = hyper(
+        False, FLAG, "with amsgrad, the max of the bias-corrected v_hat (Optax)", quiet=True
+    )
+    m: StateDict = state("first moment (mean of gradients)")
+    v: StateDict = state("second moment (mean of squared gradients)", nonneg=True)
+    v_max: StateDict = state(
+        "running max of v (of v_hat with corrected_max)", when="amsgrad", nonneg=True
+    )
+
+    def _check(self) -> None:
         if self.corrected_max and not self.amsgrad:
             raise ValueError(
                 "corrected_max=True needs amsgrad=True (it chooses which maximum AMSGrad keeps)"
             )
-        if self.amsgrad:
-            self.state_names = ("m", "v", "v_max")
-        super().__init__(lr, schedule=schedule)
-        self.beta1 = _beta("beta1", beta1)
-        self.beta2 = _beta("beta2", beta2)
-        self.eps = _eps(eps)
-        if eps_form not in ("book", "paper"):
-            raise ValueError(f"eps_form must be 'book' or 'paper', got {eps_form!r}")
-        self.eps_form = eps_form
 
     @property
     def iter(self) -> int:
@@ -375,95 +357,43 @@ class Adam(Optimizer):
     def iter(self, value: int) -> None:
         self.t = value
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "eps_form": self.eps_form,
-            "amsgrad": self.amsgrad,
-            "corrected_max": self.corrected_max,
-        }
-
-    def _scalars(self, lr):
-        t = self.t
-        bc1 = 1.0 - self.beta1**t
-        bc2 = 1.0 - self.beta2**t
+    def _step_scalars(self, lr: float, t: int) -> AdamStep:
+        bc1 = bias_correction(self.beta1, t)
+        bc2 = bias_correction(self.beta2, t)
         lr_t = lr * math.sqrt(bc2) / bc1  # eta_t = eta sqrt(1 - beta2^t) / (1 - beta1^t)
-        return (lr, lr_t, bc1, math.sqrt(bc2), bc2)
+        return AdamStep(lr, lr_t, lr / bc1, math.sqrt(bc2), bc2)
 
-    def _moments(self, g, m, v, t0):
-        np.subtract(g, m, out=t0)
-        np.multiply(t0, 1 - self.beta1, out=t0)
-        np.add(m, t0, out=m)  # m = m + (1 - beta1)(g - m)
-        np.multiply(g, g, out=t0)
-        np.subtract(t0, v, out=t0)
-        np.multiply(t0, 1 - self.beta2, out=t0)
-        np.add(v, t0, out=v)  # v = v + (1 - beta2)(g g - v)
-
-    def _step(self, w, g, state, c, tmp):
-        lr, lr_t, bc1, sqrt_bc2, bc2 = c
-        m, v = state[0], state[1]
+    def _step(self, w, g, s, c: AdamStep, tmp):
+        m, v = s["m"], s["v"]
         t0, t1 = tmp
-        self._moments(g, m, v, t0)
+        lerp_moment(m, g, 1 - self.beta1, t0)  # m = m + (1 - beta1)(g - m)
+        np.multiply(g, g, out=t0)
+        lerp_moment(v, t0, 1 - self.beta2, t0)  # v = v + (1 - beta2)(g g - v)
         if self.corrected_max:
-            np.divide(v, bc2, out=t1)  # v_hat = v / (1 - beta2^t)
-            np.maximum(state[2], t1, out=state[2])  # v_max = max(v_max, v_hat)
-            np.sqrt(state[2], out=t1)  # sqrt(v_hat_max)
+            np.divide(v, c.bc2, out=t1)  # v_hat = v / (1 - beta2^t)
+            np.maximum(s["v_max"], t1, out=s["v_max"])  # v_max = max(v_max, v_hat)
+            np.sqrt(s["v_max"], out=t1)  # sqrt(v_hat_max)
         else:
             if self.amsgrad:
-                np.maximum(state[2], v, out=state[2])  # v_max = max(v_max, v)
-                v = state[2]
+                np.maximum(s["v_max"], v, out=s["v_max"])  # v_max = max(v_max, v)
+                v = s["v_max"]
             np.sqrt(v, out=t1)
         if self.eps_form == "book":
             if self.corrected_max:
-                np.multiply(t1, sqrt_bc2, out=t1)  # sqrt(v_hat_max (1 - beta2^t))
+                np.multiply(t1, c.sqrt_bc2, out=t1)  # sqrt(v_hat_max (1 - beta2^t))
             np.add(t1, self.eps, out=t1)  # sqrt(v) + eps
-            np.multiply(m, lr_t, out=t0)  # eta_t m
-            np.divide(t0, t1, out=t0)  # eta_t m / (sqrt(v) + eps)
+            np.multiply(m, c.lr_t, out=t0)  # eta_t m
+            divide(t0, t1, t0, self.eps)  # eta_t m / (sqrt(v) + eps)
         else:
             if not self.corrected_max:
-                np.divide(t1, sqrt_bc2, out=t1)
+                np.divide(t1, c.sqrt_bc2, out=t1)
             np.add(t1, self.eps, out=t1)  # sqrt(v_hat) + eps
-            np.divide(m, t1, out=t0)
-            np.multiply(t0, lr / bc1, out=t0)  # eta m_hat / (sqrt(v_hat) + eps)
+            divide(m, t1, t0, self.eps)
+            np.multiply(t0, c.lr_hat, out=t0)  # eta m_hat / (sqrt(v_hat) + eps)
         np.subtract(w, t0, out=w)
 
 
-class AMSGrad(Adam):
-    """AMSGrad: :class:`Adam` with ``amsgrad=True`` (Reddi, Kale & Kumar 2018)."""
-
-    name = "amsgrad"
-
-    def __init__(
-        self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        *,
-        eps: float = _EPS_BOOK,
-        eps_form: Literal["book", "paper"] = "book",
-        corrected_max: bool = False,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(
-            lr,
-            beta1,
-            beta2,
-            eps=eps,
-            eps_form=eps_form,
-            amsgrad=True,
-            corrected_max=corrected_max,
-            schedule=schedule,
-        )
-
-    def hyperparameters(self):
-        hp = super().hyperparameters()
-        del hp["amsgrad"]
-        return hp
-
-
+@register
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter, arXiv 1711.05101).
 
@@ -473,44 +403,32 @@ class AdamW(Adam):
     regularisation (``MultiLayerNet(weight_decay_lambda=...)``), the decay is
     not divided by :math:`\\sqrt{v}`. With ``weight_decay=0`` it is Adam.
     PyTorch ``AdamW`` uses ``eps_form="paper"``.
+
+    Verified against other libraries: tests/test_oracle.py (rows "adamw...")
     """
 
     name = "adamw"
 
-    def __init__(
-        self,
-        lr: float = 0.001,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        *,
-        weight_decay: float = 0.01,
-        eps: float = _EPS_BOOK,
-        eps_form: Literal["book", "paper"] = "book",
-        amsgrad: bool = False,
-        corrected_max: bool = False,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(
-            lr,
-            beta1,
-            beta2,
-            eps=eps,
-            eps_form=eps_form,
-            amsgrad=amsgrad,
-            corrected_max=corrected_max,
-            schedule=schedule,
-        )
-        self.weight_decay = check_range("weight_decay", weight_decay, low=0.0, high=None)
+    _: KW_ONLY
+    weight_decay: float = hyper(0.01, NONNEG, "decoupled weight decay lambda (PyTorch: 0.01)")
 
-    def hyperparameters(self):
-        return {**super().hyperparameters(), "weight_decay": self.weight_decay}
-
-    def _step(self, w, g, state, c, tmp):
+    def _step(self, w, g, s, c: AdamStep, tmp):
         if self.weight_decay:
-            np.multiply(w, 1 - c[0] * self.weight_decay, out=w)  # W (1 - eta lambda)
-        super()._step(w, g, state, c, tmp)
+            np.multiply(w, 1 - c.lr * self.weight_decay, out=w)  # W (1 - eta lambda)
+        super()._step(w, g, s, c, tmp)
 
 
+class NAdamStep(NamedTuple):
+    """NAdam's scalars at step t, and the new running product ``mu_product``."""
+
+    lr: float
+    c_g: float
+    c_m: float
+    bc2: float
+    mu_product: float
+
+
+@register
 class NAdam(Optimizer):
     """Adam with Nesterov momentum (Dozat 2016), PyTorch's form.
 
@@ -533,78 +451,75 @@ class NAdam(Optimizer):
     :math:`\\mu_t = \\beta_1(1 - \\tfrac12 0.96^t)`, Keras's ``Nadam``;
     ``math.inf`` (spec ``momentum_decay=inf``) gives the constant
     :math:`\\mu_t = \\beta_1`, :math:`\\Pi_t = \\beta_1^t`, Optax's ``nadam``.
+
+    Verified against other libraries: tests/test_oracle.py (rows "nadam...")
     """
 
     name = "nadam"
-    state_names = ("m", "v")
     n_scratch = 2
 
-    def __init__(
-        self,
-        lr: float = 0.002,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        *,
-        eps: float = _EPS_BOOK,
-        momentum_decay: float = 4e-3,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.beta1 = _beta("beta1", beta1)
-        self.beta2 = _beta("beta2", beta2)
-        self.eps = _eps(eps)
-        self.momentum_decay = check_range(
-            "momentum_decay", momentum_decay, low=0.0, high=None, allow_inf=True
-        )
-        self.mu_product = 1.0
+    lr: float = hyper(0.002, POSITIVE, "learning rate eta (PyTorch: 0.002)")
+    beta1: float = hyper(0.9, UNIT, "decay beta_1 of the first moment")
+    beta2: float = hyper(0.999, UNIT, "decay beta_2 of the second moment")
+    _: KW_ONLY
+    eps: float = hyper(_EPS_BOOK, NONNEG, _EPS_DOC + " (PyTorch: 1e-8)")
+    momentum_decay: float = hyper(
+        4e-3, NONNEG_OR_INF, "psi (PyTorch 0.004; Keras 1; Optax inf, constant mu = beta1)"
+    )
+    m: StateDict = state("first moment (mean of gradients)")
+    v: StateDict = state("second moment (mean of squared gradients)", nonneg=True)
+    mu_product: float = scalar_state(1.0, _MU_PRODUCT, "running product of mu_s for s <= t")
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "momentum_decay": self.momentum_decay,
-        }
-
-    def _extra_state(self):
-        return {"mu_product": self.mu_product}
-
-    def _load_extra_state(self, extra):
-        mu_product = extra.get("mu_product", 1.0)
-        self.mu_product = check_range("mu_product", mu_product, low=0.0, high=1.0, high_open=False)
-
-    def _scalars(self, lr):
-        t, b1, psi = self.t, self.beta1, self.momentum_decay
+    def _step_scalars(self, lr: float, t: int) -> NAdamStep:
+        b1, psi = self.beta1, self.momentum_decay
         mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-        self.mu_product *= mu
-        c_g = lr * (1.0 - mu) / (1.0 - self.mu_product)
-        c_m = lr * mu_next / (1.0 - self.mu_product * mu_next)
-        return (lr, c_g, c_m, 1.0 - self.beta2**t)
+        mu_product = self.mu_product * mu
+        c_g = lr * (1.0 - mu) / (1.0 - mu_product)
+        c_m = lr * mu_next / (1.0 - mu_product * mu_next)
+        return NAdamStep(lr, c_g, c_m, bias_correction(self.beta2, t), mu_product)
 
-    def _step(self, w, g, state, c, tmp):
-        _, c_g, c_m, bc2 = c
-        m, v = state
+    def _step(self, w, g, s, c: NAdamStep, tmp):
+        m, v = s["m"], s["v"]
         t0, t1 = tmp
-        np.subtract(g, m, out=t0)
-        np.multiply(t0, 1 - self.beta1, out=t0)
-        np.add(m, t0, out=m)  # m = m + (1 - beta1)(g - m)
-        np.multiply(v, self.beta2, out=v)
+        lerp_moment(m, g, 1 - self.beta1, t0)  # m = m + (1 - beta1)(g - m)
         np.multiply(g, g, out=t0)
         np.multiply(t0, 1 - self.beta2, out=t0)
-        np.add(v, t0, out=v)  # v = beta2 v + (1 - beta2) g g
-        np.divide(v, bc2, out=t1)
-        np.sqrt(t1, out=t1)
-        np.add(t1, self.eps, out=t1)  # d = sqrt(v / (1 - beta2^t)) + eps
-        np.divide(g, t1, out=t0)
-        np.multiply(t0, c_g, out=t0)
+        decay_add(v, self.beta2, t0)  # v = beta2 v + (1 - beta2) g g
+        np.divide(v, c.bc2, out=t1)
+        root_plus_eps(t1, self.eps, t1)  # d = sqrt(v / (1 - beta2^t)) + eps
+        divide(g, t1, t0, self.eps)
+        np.multiply(t0, c.c_g, out=t0)
         np.subtract(w, t0, out=w)  # W - c_g g / d
-        np.divide(m, t1, out=t0)
-        np.multiply(t0, c_m, out=t0)
+        divide(m, t1, t0, self.eps)
+        np.multiply(t0, c.c_m, out=t0)
         np.subtract(w, t0, out=w)  # W - c_m m / d
 
 
+@register
+class AMSGrad(Adam):
+    """AMSGrad (Reddi, Kale & Kumar 2018): a registered variant, :class:`Adam` with
+    ``amsgrad=True`` fixed (the same state, with ``v_max``).
+
+    ``corrected_max=True`` is Optax's ``amsgrad`` (the max of :math:`\\hat v`);
+    the default is PyTorch's and Keras's (the max of :math:`v`).
+
+    Verified against other libraries: tests/test_oracle.py (rows "amsgrad...")
+    """
+
+    name = "amsgrad"
+
+    amsgrad: bool = fixed(True, "AMSGrad is Adam with amsgrad=True")
+
+
+class AdamaxStep(NamedTuple):
+    """Adamax's scalars at step t: ``lr_hat`` = lr / (1 - beta1^t)."""
+
+    lr: float
+    lr_hat: float
+
+
+@register
 class Adamax(Optimizer):
     """Adamax, Adam's infinity-norm variant (Kingma & Ba 2015, section 7.1).
 
@@ -621,60 +536,45 @@ class Adamax(Optimizer):
     .. math::
         u \\leftarrow \\max(\\beta_2 u, |g|), \\quad
         W \\leftarrow W - \\frac{\\eta}{1-\\beta_1^t}\\frac{m}{u + \\epsilon}
+
+    Verified against other libraries: tests/test_oracle.py (rows "adamax...")
     """
 
     name = "adamax"
-    state_names = ("m", "u")
 
-    def __init__(
-        self,
-        lr: float = 0.002,
-        beta1: float = 0.9,
-        beta2: float = 0.999,
-        *,
-        eps: float = _EPS_BOOK,
-        eps_inside_max: bool = True,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.beta1 = _beta("beta1", beta1)
-        self.beta2 = _beta("beta2", beta2)
-        self.eps = _eps(eps)
-        self.eps_inside_max = bool(eps_inside_max)
+    lr: float = hyper(0.002, POSITIVE, "learning rate eta (paper, PyTorch: 0.002)")
+    beta1: float = hyper(0.9, UNIT, "decay beta_1 of the first moment")
+    beta2: float = hyper(0.999, UNIT, "decay beta_2 of the infinity norm u")
+    _: KW_ONLY
+    eps: float = hyper(_EPS_BOOK, NONNEG, _EPS_DOC + " (PyTorch: 1e-8)")
+    eps_inside_max: bool = hyper(
+        True, FLAG, "max(beta2 u, |g| + eps) (PyTorch) not u + eps after (Keras)", quiet=True
+    )
+    m: StateDict = state("first moment (mean of gradients)")
+    u: StateDict = state("exponentially weighted infinity norm", nonneg=True)
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "eps": self.eps,
-            "eps_inside_max": self.eps_inside_max,
-        }
+    def _step_scalars(self, lr: float, t: int) -> AdamaxStep:
+        return AdamaxStep(lr, lr / bias_correction(self.beta1, t))
 
-    def _scalars(self, lr):
-        return (lr / (1.0 - self.beta1**self.t),)
-
-    def _step(self, w, g, state, c, tmp):
-        (clr,) = c
-        m, u = state
+    def _step(self, w, g, s, c: AdamaxStep, tmp):
+        m, u = s["m"], s["u"]
         (t0,) = tmp
-        np.subtract(g, m, out=t0)
-        np.multiply(t0, 1 - self.beta1, out=t0)
-        np.add(m, t0, out=m)  # m = m + (1 - beta1)(g - m)
+        lerp_moment(m, g, 1 - self.beta1, t0)  # m = m + (1 - beta1)(g - m)
         np.multiply(u, self.beta2, out=u)
         np.absolute(g, out=t0)
         if self.eps_inside_max:
             np.add(t0, self.eps, out=t0)
             np.maximum(u, t0, out=u)  # u = max(beta2 u, |g| + eps)
-            np.divide(m, u, out=t0)
+            divide(m, u, t0, self.eps)
         else:
             np.maximum(u, t0, out=u)  # u = max(beta2 u, |g|)
             np.add(u, self.eps, out=t0)
-            np.divide(m, t0, out=t0)  # m / (u + eps)
-        np.multiply(t0, clr, out=t0)
+            divide(m, t0, t0, self.eps)  # m / (u + eps)
+        np.multiply(t0, c.lr_hat, out=t0)
         np.subtract(w, t0, out=w)  # W - eta / (1 - beta1^t) m / u
 
 
+@register
 class Adadelta(Optimizer):
     """Adadelta (Zeiler 2012, arXiv 1212.5701).
 
@@ -686,50 +586,38 @@ class Adadelta(Optimizer):
 
     ``lr`` 1.0, ``rho`` 0.9, ``eps`` 1e-6 (all PyTorch's defaults; the paper
     has no ``lr``, i.e. 1.0, and uses rho 0.95 and eps 1e-6 on MNIST).
+
+    Verified against other libraries: tests/test_oracle.py (rows "adadelta...")
     """
 
     name = "adadelta"
-    state_names = ("v", "u")
     n_scratch = 2
 
-    def __init__(
-        self,
-        lr: float = 1.0,
-        rho: float = 0.9,
-        *,
-        eps: float = 1e-6,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.rho = _beta("rho", rho)
-        self.eps = _eps(eps)
+    lr: float = hyper(1.0, POSITIVE, "learning rate eta (PyTorch: 1.0)")
+    rho: float = hyper(0.9, UNIT, "decay rho of both averages (PyTorch: 0.9)")
+    _: KW_ONLY
+    eps: float = hyper(1e-6, NONNEG, _EPS_DOC + " (PyTorch: 1e-6)")
+    v: StateDict = state("average of squared gradients", nonneg=True)
+    u: StateDict = state("average of squared updates", nonneg=True)
 
-    def hyperparameters(self):
-        return {"lr": self.lr, "rho": self.rho, "eps": self.eps}
-
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        v, u = state
+    def _step(self, w, g, s, c: Step, tmp):
+        v, u, rho = s["v"], s["u"], self.rho
         t0, t1 = tmp
-        rho = self.rho
-        np.multiply(v, rho, out=v)
         np.multiply(g, g, out=t0)
         np.multiply(t0, 1 - rho, out=t0)
-        np.add(v, t0, out=v)  # v = rho v + (1 - rho) g g
-        np.add(v, self.eps, out=t0)
-        np.sqrt(t0, out=t0)  # sqrt(v + eps)
-        np.add(u, self.eps, out=t1)
-        np.sqrt(t1, out=t1)  # sqrt(u + eps)
-        np.divide(t1, t0, out=t1)
+        decay_add(v, rho, t0)  # v = rho v + (1 - rho) g g
+        root_plus_eps(v, self.eps, t0, inside=True)  # sqrt(v + eps)
+        root_plus_eps(u, self.eps, t1, inside=True)  # sqrt(u + eps)
+        divide(t1, t0, t1, self.eps)
         np.multiply(t1, g, out=t1)  # Delta
-        np.multiply(u, rho, out=u)
         np.multiply(t1, t1, out=t0)
         np.multiply(t0, 1 - rho, out=t0)
-        np.add(u, t0, out=u)  # u = rho u + (1 - rho) Delta^2
-        np.multiply(t1, lr, out=t1)
+        decay_add(u, rho, t0)  # u = rho u + (1 - rho) Delta^2
+        np.multiply(t1, c.lr, out=t1)
         np.subtract(w, t1, out=w)  # W - eta Delta
 
 
+@register
 class Lion(Optimizer):
     """Lion, evolved sign momentum (Chen et al. 2023, arXiv 2302.06675).
 
@@ -740,37 +628,22 @@ class Lion(Optimizer):
 
     ``lr`` 1e-4, ``beta1`` 0.9, ``beta2`` 0.99, ``weight_decay`` :math:`\\lambda`
     0 (the paper's defaults; use a learning rate 3-10x smaller than Adam's).
+
+    Verified against other libraries: tests/test_oracle.py (rows "lion...")
     """
 
     name = "lion"
-    state_names = ("m",)
     n_scratch = 2
 
-    def __init__(
-        self,
-        lr: float = 1e-4,
-        beta1: float = 0.9,
-        beta2: float = 0.99,
-        *,
-        weight_decay: float = 0.0,
-        schedule: Schedule | None = None,
-    ) -> None:
-        super().__init__(lr, schedule=schedule)
-        self.beta1 = _beta("beta1", beta1)
-        self.beta2 = _beta("beta2", beta2)
-        self.weight_decay = check_range("weight_decay", weight_decay, low=0.0, high=None)
+    lr: float = hyper(1e-4, POSITIVE, "learning rate eta (paper: 1e-4)")
+    beta1: float = hyper(0.9, UNIT, "interpolation beta_1 of the update direction (paper)")
+    beta2: float = hyper(0.99, UNIT, "decay beta_2 of the momentum (paper)")
+    _: KW_ONLY
+    weight_decay: float = hyper(0.0, NONNEG, "decoupled weight decay lambda (paper: 0)")
+    m: StateDict = state("momentum (mean of gradients)")
 
-    def hyperparameters(self):
-        return {
-            "lr": self.lr,
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "weight_decay": self.weight_decay,
-        }
-
-    def _step(self, w, g, state, c, tmp):
-        (lr,) = c
-        (m,) = state
+    def _step(self, w, g, s, c: Step, tmp):
+        m, lr = s["m"], c.lr
         t0, t1 = tmp
         if self.weight_decay:
             np.multiply(w, 1 - lr * self.weight_decay, out=w)  # W (1 - eta lambda)
@@ -780,6 +653,5 @@ class Lion(Optimizer):
         np.sign(t0, out=t0)
         np.multiply(t0, lr, out=t0)
         np.subtract(w, t0, out=w)  # W - eta sign(c)
-        np.multiply(m, self.beta2, out=m)
         np.multiply(g, 1 - self.beta2, out=t1)
-        np.add(m, t1, out=m)  # m = beta2 m + (1 - beta2) g
+        decay_add(m, self.beta2, t1)  # m = beta2 m + (1 - beta2) g

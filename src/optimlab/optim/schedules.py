@@ -3,7 +3,10 @@
 Every rule takes ``schedule=``; step ``t`` (1-based, the ``t``-th call of
 ``update``) then uses :math:`\\eta_t = \\eta \\cdot \\mathrm{factor}(t)`. The book
 mentions learning-rate decay as the idea behind AdaGrad; these are the usual
-global forms. With :math:`s = t - 1` the number of steps already taken:
+global forms. Any callable works as a schedule; a factor that is not a finite
+number >= 0 (NaN, inf, negative) is refused by the rule with a ``ValueError``
+naming the schedule and the step, before the step changes anything. With
+:math:`s = t - 1` the number of steps already taken:
 
 =====================  ==============================================================
 ``StepDecay``          :math:`\\gamma^{\\lfloor s / k \\rfloor}` (PyTorch ``StepLR``)
@@ -27,7 +30,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .base import Schedule, check_range
+from .base import Schedule
+from .fields import check_range
 
 __all__ = ["CosineDecay", "ExponentialDecay", "InverseTimeDecay", "LinearWarmup", "StepDecay"]
 
