@@ -141,8 +141,11 @@ def test_relu_forward_backward_values():
     layer = Relu()
     x = np.array([[-1.0, 0.0, 2.0]])
     np.testing.assert_array_equal(layer.forward(x), [[0.0, 0.0, 2.0]])
-    np.testing.assert_array_equal(layer.backward(np.array([[5.0, 5.0, 5.0]])), [[0.0, 0.0, 5.0]])
-    assert x[0, 0] == -1.0  # input not modified
+    dout = np.array([[5.0, 5.0, 5.0]])
+    dx = layer.backward(dout)
+    np.testing.assert_array_equal(dx, [[0.0, 0.0, 5.0]])
+    assert x[0, 0] == -1.0  # forward's input not modified
+    assert dx is dout  # backward works in place, as the book's
 
 
 def test_sigmoid_is_stable_for_huge_inputs():

@@ -127,9 +127,10 @@ class FlatNet:
             if self._zeros.size < z.size:
                 self._zeros = np.zeros(z.size, dtype=self.dtype)
             np.maximum(z, self._zeros[: z.size].reshape(z.shape), out=z)
-        else:  # the book's sigmoid, as Sigmoid.forward computes it (no overflow)
-            e = np.exp(-np.abs(z))
-            np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=z)  # 1/(1+e) or e/(1+e)
+        else:  # the book's sigmoid 1/(1 + e^-z), as Sigmoid.forward computes it
+            with np.errstate(over="ignore"):  # e^-z = inf for z < -709: the result is 0
+                np.exp(np.negative(z, out=z), out=z)
+            np.divide(1.0, np.add(z, 1.0, out=z), out=z)
 
     def predict_into(self, x: np.ndarray, outs: Sequence[np.ndarray]) -> np.ndarray:
         """Scores of ``x`` ``(N, d_in)``, written through ``outs`` (one ``(N, h)`` per layer)."""

@@ -10,7 +10,7 @@ __all__ = ["gradient_check", "numerical_gradient", "numerical_gradient_2d", "rel
 
 
 def numerical_gradient(
-    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-4
+    f: Callable[[np.ndarray], float], x: np.ndarray, *, h: float = 1e-4
 ) -> np.ndarray:
     """Central difference :math:`(f(x + h e_i) - f(x - h e_i)) / 2h` for every element.
 

@@ -27,7 +27,13 @@ __all__ = [
 
 
 class Relu:
-    """:math:`y = \\max(0, x)`; :math:`\\partial y/\\partial x = [x > 0]`."""
+    """:math:`y = \\max(0, x)`; :math:`\\partial y/\\partial x = [x > 0]`.
+
+    ``backward`` zeroes ``dout`` in place and returns it, as the book's does: the
+    array keeps ``dout``'s memory layout, and the layers below reduce it in the
+    book's order (a copy would be laid out differently after a ``Pooling`` and
+    change the last bits of ``Convolution``'s ``dW`` and ``db``).
+    """
 
     def __init__(self) -> None:
         self.mask: Any = None
@@ -39,9 +45,8 @@ class Relu:
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        dx = dout.copy()
-        dx[self.mask] = 0
-        return dx
+        dout[self.mask] = 0
+        return dout
 
 
 class Sigmoid:
@@ -98,8 +103,11 @@ def one_hot_to_labels(t: np.ndarray) -> np.ndarray:
 
 
 def _labels(t: np.ndarray, n_classes: int) -> np.ndarray:
-    """Integer labels from integer or one-hot ``t``."""
+    """Integer labels from integer or one-hot ``t``; a column ``(N, 1)`` of integers (the
+    book's chapter-7 gradient check uses one) is read as ``(N,)``."""
     t = np.asarray(t)
+    if t.ndim == 2 and t.shape[1] == 1 < n_classes and np.issubdtype(t.dtype, np.integer):
+        t = t.reshape(-1)
     if t.ndim == 2:
         if t.shape[1] != n_classes:
             raise ValueError(f"one-hot labels have {t.shape[1]} columns, expected {n_classes}")
