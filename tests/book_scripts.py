@@ -42,15 +42,13 @@ np.random.seed(0)
 (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True)
 train_size = x_train.shape[0]
 batch_size = 128
-max_iterations = 101
+max_iterations = 300
 
 optimizers = {}
 optimizers['SGD'] = SGD()
 optimizers['Momentum'] = Momentum()
 optimizers['AdaGrad'] = AdaGrad()
 optimizers['Adam'] = Adam()
-optimizers['RMSprop'] = RMSprop()
-optimizers['Nesterov'] = Nesterov()
 
 networks = {}
 train_loss = {}

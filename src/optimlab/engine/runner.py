@@ -154,7 +154,7 @@ def _run_group(
     and the next one are then adjacent rows, which is what a stacked forward
     pass takes; each run reads them in place.
     """
-    next_batch = batch_indices(protocol, x_train.shape[0])
+    next_batch = batch_indices(protocol, x_train.shape[0], sizes=nets[0].sizes, n_runs=len(nets))
     B, d = protocol.batch_size, x_train.shape[1]
     post = protocol.loss_timing == "post"
     n_it = protocol.iterations
@@ -295,7 +295,7 @@ def train(
     K, n_it, evals = len(opts), protocol.iterations, protocol.eval_points()
     rec = _Record.empty(K, n_it, len(evals))
     if K:
-        batch_indices(protocol, n_train)  # validates batch_size against the data
+        batch_indices(protocol, n_train, sizes=sizes, n_runs=K)  # checks batch_size vs the data
         groups = _split(opts, default_workers() if workers is None else workers)
         _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress)
     diverged = [int(d) or None for d in rec.diverged]

@@ -10,6 +10,13 @@ Seeding: ``SeedSequence(seed)`` spawns one child for the initial weights and
 one for the batches, so changing the optimizers never changes the batches.
 With ``same_init`` every network starts from the same weights; without it
 network ``k`` draws from the ``k``-th child of the weights' sequence.
+
+``draws="book"`` takes the book's random draws instead, from the one stream that
+``np.random.seed(seed)`` starts (a ``RandomState(seed)``; NumPy's global
+generator is not touched): each network's weights in turn (the first network's
+only, shared by all, under ``same_init``), then one ``choice(n_train,
+batch_size)`` per iteration. Without ``same_init`` a float64 run is then the
+book's ``optimizer_compare_mnist.py``, loss for loss.
 """
 
 from __future__ import annotations
@@ -98,8 +105,11 @@ class Protocol:
     same_init: bool = True
     eval_every: int = 100
     loss_timing: Literal["post", "pre"] = "post"
+    draws: Literal["optimlab", "book"] = "optimlab"
 
     def __post_init__(self) -> None:
+        if self.draws not in ("optimlab", "book"):
+            raise ValueError(f"draws must be 'optimlab' or 'book', got {self.draws!r}")
         for name in ("batch_size", "iterations"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -165,12 +175,23 @@ def _seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     return init_ss, batch_ss
 
 
-def batch_indices(protocol: Protocol, n_train: int) -> Callable[[], np.ndarray]:
-    """A function returning the next batch's indices (with replacement), reproducibly."""
+def batch_indices(
+    protocol: Protocol, n_train: int, *, sizes: Sequence[int] = (), n_runs: int = 1
+) -> Callable[[], np.ndarray]:
+    """A function returning the next batch's indices (with replacement), reproducibly.
+
+    Under ``draws="book"`` the batches follow the weights in one stream, so the
+    layer ``sizes`` (input to output) and the number of networks are needed.
+    """
     if protocol.batch_size > n_train:
         raise ValueError(
             f"batch_size {protocol.batch_size} is larger than the training set ({n_train} samples)"
         )
+    if protocol.draws == "book":
+        if len(sizes) < 2:
+            raise ValueError("draws='book' needs the layer sizes to follow the weights' draws")
+        rs = _book_nets(protocol, sizes[0], sizes[-1], n_runs)[1]
+        return lambda: rs.choice(n_train, protocol.batch_size)
     rng = np.random.default_rng(_seeds(protocol.seed)[1])
     return lambda: rng.integers(0, n_train, size=protocol.batch_size)
 
@@ -186,23 +207,48 @@ def _init_nets(
     protocol: Protocol, input_size: int, output_size: int, n_runs: int
 ) -> list[MultiLayerNet]:
     """``n_runs`` separate networks, initialised as :func:`init_params` says."""
+    if protocol.draws == "book":
+        return _book_nets(protocol, input_size, output_size, n_runs)[0]
     init_ss = _seeds(protocol.seed)[0]
     children = init_ss.spawn(n_runs)
     out = []
     for k in range(n_runs):
         ss = children[0] if protocol.same_init else children[k]
-        net = MultiLayerNet(
-            input_size,
-            list(protocol.hidden),
-            output_size,
-            activation=protocol.activation,
-            weight_init_std=protocol.weight_init,
-            weight_decay_lambda=protocol.weight_decay,
-            seed=np.random.default_rng(ss),
-            dtype=protocol.dtype,
-        )
-        out.append(net)
+        out.append(_net(protocol, input_size, output_size, np.random.default_rng(ss)))
     return out
+
+
+def _net(protocol: Protocol, input_size: int, output_size: int, seed) -> MultiLayerNet:
+    return MultiLayerNet(
+        input_size,
+        list(protocol.hidden),
+        output_size,
+        activation=protocol.activation,
+        weight_init_std=protocol.weight_init,
+        weight_decay_lambda=protocol.weight_decay,
+        seed=seed,
+        dtype=protocol.dtype,
+    )
+
+
+def _book_nets(
+    protocol: Protocol, input_size: int, output_size: int, n_runs: int
+) -> tuple[list[MultiLayerNet], np.random.RandomState]:
+    """The networks of ``draws="book"`` and the stream after their weights (see above)."""
+    rs = np.random.RandomState(protocol.seed)  # the stream np.random.seed(seed) starts
+    nets = []
+    for k in range(n_runs):
+        # under same_init, network k > 0 repeats the first one's draws on a fresh stream
+        shared = protocol.same_init and k > 0
+        nets.append(
+            _net(
+                protocol,
+                input_size,
+                output_size,
+                rs if not shared else np.random.RandomState(protocol.seed),
+            )
+        )
+    return nets, rs
 
 
 def prepare_runs(
@@ -277,7 +323,8 @@ def train_reference(
     opts, labels = prepare_runs(optimizers, labels)
     d_in = int(np.prod(data.x_train.shape[1:]))
     nets = _init_nets(protocol, d_in, data.n_classes, len(opts))
-    next_batch = batch_indices(protocol, data.x_train.shape[0])
+    sizes = nets[0].sizes if nets else ()
+    next_batch = batch_indices(protocol, data.x_train.shape[0], sizes=sizes, n_runs=len(nets))
     n_it = protocol.iterations
     losses = np.full((len(opts), n_it), np.nan)
     evals = protocol.eval_points()

@@ -167,7 +167,7 @@ class SoftmaxWithLoss:
 
     def __init__(self, *, exact: bool = False) -> None:
         self.exact = bool(exact)
-        self.loss: np.float64 | None = None
+        self.loss: Any = None
         self.y: Any = None
         self.t: Any = None
         self._labels: Any = None  # integer labels of the last forward

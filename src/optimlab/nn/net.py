@@ -93,11 +93,12 @@ class MultiLayerNet:
         See :func:`init_scale`. Default ``'relu'`` (He).
     weight_decay_lambda : float
         L2 strength :math:`\\lambda \\ge 0`. Default 0.
-    seed : int, numpy.random.Generator or None
+    seed : int, numpy.random.Generator, numpy.random.RandomState or None
         Source of the initial weights. ``None`` draws from NumPy's global
         generator (``np.random.randn``) exactly as the book does, so
-        ``np.random.seed`` reproduces book results; an int or Generator makes
-        the net reproducible on its own.
+        ``np.random.seed`` reproduces book results; a ``RandomState`` gives the
+        same draws from its own stream; an int or Generator makes the net
+        reproducible on its own.
     dtype : float32 or float64
         Parameter dtype. Default float64, as the book.
     """
@@ -121,7 +122,7 @@ class MultiLayerNet:
         weight_init_std: str | float = "relu",
         weight_decay_lambda: float = 0,
         *,
-        seed: int | np.random.Generator | None = None,
+        seed: int | np.random.Generator | np.random.RandomState | None = None,
         dtype: Any = np.float64,
     ) -> None:
         hidden_size_list = list(hidden_size_list)
@@ -174,12 +175,16 @@ class MultiLayerNet:
 
     def _init_weight(self, weight_init_std, seed) -> None:
         sizes = self.sizes
-        rng = None if seed is None else np.random.default_rng(seed)
+        if seed is None or isinstance(seed, np.random.RandomState):
+            # the book's draw, np.random.randn(n_in, n_out), from the global generator or,
+            # as the same stream, from the RandomState given
+            randn = np.random.randn if seed is None else seed.randn
+            draw = lambda shape: randn(*shape)  # noqa: E731
+        else:
+            draw = np.random.default_rng(seed).standard_normal
         for idx in range(1, len(sizes)):
             scale = init_scale(weight_init_std, sizes[idx - 1])
-            shape = (sizes[idx - 1], sizes[idx])
-            # the book's draw, scale * np.random.randn(n_in, n_out), from the global generator
-            z = np.random.randn(*shape) if rng is None else rng.standard_normal(shape)  # noqa: NPY002
+            z = draw((sizes[idx - 1], sizes[idx]))
             w = scale * z
             self.params[f"W{idx}"] = np.asarray(w, dtype=self.dtype)
             self.params[f"b{idx}"] = np.zeros(sizes[idx], dtype=self.dtype)
