@@ -113,3 +113,27 @@ def test_fast_engine_is_the_reference_bit_for_bit_with_the_books_draws(activatio
     for f, r in zip(train(opts, data, p), train(opts, data, p, engine="reference"), strict=True):
         np.testing.assert_array_equal(f.losses, r.losses)
         np.testing.assert_array_equal(f.test_accuracy, r.test_accuracy)
+
+
+def test_compare_with_book_draws_writes_the_books_losses(tmp_path, mnist):
+    """``optimlab compare --book-draws --no-same-init --dtype float64``: loss.csv holds the
+    book's train_loss of its optimizer_compare_mnist.py (the seed's four rules)."""
+    import csv
+
+    from click.testing import CliRunner
+
+    from optimlab.cli import main
+
+    want = _books_losses("golden")
+    out = tmp_path / "out"
+    args = ["compare", "--book-draws", "--no-same-init", "--dtype", "float64"]
+    args += ["--iterations", "300", "--eval-every", "0", "--seed", "0", "--out", str(out)]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    got: dict[str, list[float]] = {}
+    with open(out / "loss.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            got.setdefault(row["optimizer"], []).append(float(row["loss"]))
+    assert sorted(got) == sorted(RULES)
+    for key in RULES:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=0, err_msg=key)

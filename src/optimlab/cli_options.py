@@ -25,7 +25,7 @@ import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -162,8 +162,8 @@ def optimizer_option(default: Sequence[str] = (), help: str | None = None) -> De
 
 
 #: ``--dataset --data-dir --iterations --batch-size --hidden --activation --weight-init
-#: --weight-decay --dtype --seed --same-init/--no-same-init --eval-every``, defaults the
-#: seed's (:class:`~optimlab.experiments.Protocol`).
+#: --weight-decay --dtype --seed --same-init/--no-same-init --eval-every --book-draws``,
+#: defaults the seed's (:class:`~optimlab.experiments.Protocol`).
 protocol_options: Decorator = _stack(
     click.option(
         "--dataset",
@@ -247,6 +247,15 @@ protocol_options: Decorator = _stack(
         show_default=True,
         help="Test accuracy every N iterations (0: never).",
     ),
+    click.option(
+        "--book-draws",
+        "draws",
+        flag_value="book",
+        default=_DEFAULT.draws,
+        help="The book's random draws: np.random.seed(SEED), each network's weights in turn, "
+        "then one np.random.choice per iteration. With --no-same-init --dtype float64 the "
+        "losses are the book's optimizer_compare_mnist.py's.",
+    ),
 )
 
 
@@ -310,6 +319,7 @@ def make_protocol(
     seed: int,
     same_init: bool,
     eval_every: int,
+    draws: Literal["optimlab", "book"] = "optimlab",
 ) -> Protocol:
     """A :class:`~optimlab.experiments.Protocol`; ``click.BadParameter`` naming the option."""
     try:
@@ -324,6 +334,7 @@ def make_protocol(
             seed=seed,
             same_init=same_init,
             eval_every=eval_every,
+            draws=draws,
         )
     except ValueError as exc:
         msg = str(exc)
