@@ -309,6 +309,53 @@ for key, val_acc_list in sorted(results_val.items(), key=lambda x:x[1][-1], reve
     i += 1
 """
 
+SCRIPTS["optimizer_compare_naive"] = """
+import numpy as np
+from collections import OrderedDict
+from common.optimizer import *
+
+
+def f(x, y):
+    return x**2 / 20.0 + y**2
+
+
+def df(x, y):
+    return x / 10.0, 2.0*y
+
+
+init_pos = (-7.0, 2.0)
+params = {}
+params['x'], params['y'] = init_pos[0], init_pos[1]
+grads = {}
+grads['x'], grads['y'] = 0, 0
+
+optimizers = OrderedDict()
+optimizers["SGD"] = SGD(lr=0.95)
+optimizers["Momentum"] = Momentum(lr=0.1)
+optimizers["AdaGrad"] = AdaGrad(lr=1.5)
+optimizers["Adam"] = Adam(lr=0.3)
+
+record = {}
+for key in optimizers:
+    optimizer = optimizers[key]
+    x_history = []
+    y_history = []
+    params['x'], params['y'] = init_pos[0], init_pos[1]
+    for i in range(30):
+        x_history.append(params['x'])
+        y_history.append(params['y'])
+        grads['x'], grads['y'] = df(params['x'], params['y'])
+        optimizer.update(params, grads)
+    x = np.arange(-10, 10, 0.01)
+    y = np.arange(-5, 5, 0.01)
+    X, Y = np.meshgrid(x, y)
+    Z = f(X, Y)
+    record['x.' + key] = x_history
+    record['y.' + key] = y_history
+    print(key, x_history[-1], y_history[-1])
+record['Z.sum'] = Z.sum()
+"""
+
 # -- chapters 4, 5 and 7 --------------------------------------------------------------
 SCRIPTS["gradient_simplenet"] = """
 import numpy as np
@@ -338,6 +385,100 @@ f = lambda w: net.loss(x, t)
 dW = numerical_gradient(f, net.W)
 print(dW)
 record = {'dW': dW, 'loss': net.loss(x, t)}
+"""
+
+SCRIPTS["two_layer_net_ch4"] = """
+import numpy as np
+from common.functions import *
+from common.gradient import numerical_gradient
+from dataset.mnist import load_mnist
+
+
+class TwoLayerNet:
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        self.params = {}
+        self.params['W1'] = weight_init_std * np.random.randn(input_size, hidden_size)
+        self.params['b1'] = np.zeros(hidden_size)
+        self.params['W2'] = weight_init_std * np.random.randn(hidden_size, output_size)
+        self.params['b2'] = np.zeros(output_size)
+
+    def predict(self, x):
+        W1, W2 = self.params['W1'], self.params['W2']
+        b1, b2 = self.params['b1'], self.params['b2']
+        a1 = np.dot(x, W1) + b1
+        z1 = sigmoid(a1)
+        a2 = np.dot(z1, W2) + b2
+        y = softmax(a2)
+        return y
+
+    def loss(self, x, t):
+        y = self.predict(x)
+        return cross_entropy_error(y, t)
+
+    def accuracy(self, x, t):
+        y = self.predict(x)
+        y = np.argmax(y, axis=1)
+        t = np.argmax(t, axis=1)
+        accuracy = np.sum(y == t) / float(x.shape[0])
+        return accuracy
+
+    def numerical_gradient(self, x, t):
+        loss_W = lambda W: self.loss(x, t)
+        grads = {}
+        for key in ('W1', 'b1', 'W2', 'b2'):
+            grads[key] = numerical_gradient(loss_W, self.params[key])
+        return grads
+
+    def gradient(self, x, t):
+        W1, W2 = self.params['W1'], self.params['W2']
+        b1, b2 = self.params['b1'], self.params['b2']
+        grads = {}
+        batch_num = x.shape[0]
+        a1 = np.dot(x, W1) + b1
+        z1 = sigmoid(a1)
+        a2 = np.dot(z1, W2) + b2
+        y = softmax(a2)
+        dy = (y - t) / batch_num
+        grads['W2'] = np.dot(z1.T, dy)
+        grads['b2'] = np.sum(dy, axis=0)
+        da1 = np.dot(dy, W2.T)
+        dz1 = sigmoid_grad(a1) * da1
+        grads['W1'] = np.dot(x.T, dz1)
+        grads['b1'] = np.sum(dz1, axis=0)
+        return grads
+
+
+np.random.seed(14)
+(x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, one_hot_label=True)
+network = TwoLayerNet(input_size=784, hidden_size=50, output_size=10)
+iters_num = 601
+train_size = x_train.shape[0]
+batch_size = 100
+learning_rate = 0.1
+train_loss_list = []
+train_acc_list = []
+test_acc_list = []
+iter_per_epoch = max(train_size / batch_size, 1)
+for i in range(iters_num):
+    batch_mask = np.random.choice(train_size, batch_size)
+    x_batch = x_train[batch_mask]
+    t_batch = t_train[batch_mask]
+    grad = network.gradient(x_batch, t_batch)
+    for key in ('W1', 'b1', 'W2', 'b2'):
+        network.params[key] -= learning_rate * grad[key]
+    loss = network.loss(x_batch, t_batch)
+    train_loss_list.append(loss)
+    if i % iter_per_epoch == 0:
+        train_acc = network.accuracy(x_train, t_train)
+        test_acc = network.accuracy(x_test, t_test)
+        train_acc_list.append(train_acc)
+        test_acc_list.append(test_acc)
+        print("train acc, test acc | " + str(train_acc) + ", " + str(test_acc))
+small = TwoLayerNet(input_size=784, hidden_size=3, output_size=10)
+num = small.numerical_gradient(x_train[:2], t_train[:2])
+record = {'loss': train_loss_list, 'train_acc': train_acc_list, 'test_acc': test_acc_list}
+for key in num:
+    record['num.' + key] = num[key]
 """
 
 SCRIPTS["two_layer_net"] = """
