@@ -137,3 +137,18 @@ def test_compare_with_book_draws_writes_the_books_losses(tmp_path, mnist):
     assert sorted(got) == sorted(RULES)
     for key in RULES:
         np.testing.assert_allclose(got[key], want[key], rtol=1e-12, atol=0, err_msg=key)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BOOK_DIR is None, reason="the book's code is not on this machine")
+def test_the_seeds_full_run_is_the_books(mnist):
+    """The seed's own length, 2000 iterations: the fast engine's curves are the book's."""
+    source = SCRIPTS["optimizer_compare_mnist"].replace(
+        "max_iterations = 300", "max_iterations = 2000"
+    )
+    record = run_script(source, "book")[1]
+    with threadpool_limits(1):
+        runs = train(list(RULES.values()), mnist, Protocol(**{**BOOK, "iterations": 2000}))
+    for key, run in zip(RULES, runs, strict=True):
+        want = np.asarray(record["loss." + key], dtype=np.float64)
+        np.testing.assert_allclose(run.losses, want, rtol=1e-12, atol=0, err_msg=key)
