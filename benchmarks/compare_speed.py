@@ -250,20 +250,20 @@ def time_split(data: Dataset, protocol: Protocol, iterations: int = 200) -> dict
 
     def whole(k: int) -> None:
         np.take(data.x_train, nb(), axis=0, out=x[:B], mode="clip")
-        nets[k].backward(x, 0)
+        nets[k].backward(x, at=0)
         opts[k].step_arrays(items[k])
-        nets[k].forward(x, t, 0, 2 * B, 0, B)
+        nets[k].forward(x, t, lo=0, hi=2 * B, loss_at=0, grad_at=B)
 
     def fwd_bwd(k: int) -> None:
-        nets[k].backward(x, 0)
-        nets[k].forward(x, t, 0, 2 * B, 0, B)
+        nets[k].backward(x, at=0)
+        nets[k].forward(x, t, lo=0, hi=2 * B, loss_at=0, grad_at=B)
 
     products: list[list[tuple]] = [[] for _ in nets]
     real = np.matmul
 
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
         for n in nets:
-            n.forward(x, t, 0, B, None, 0)
+            n.forward(x, t, lo=0, hi=B, grad_at=0)
         t_whole = best(whole)
         try:
             for k in range(len(nets)):

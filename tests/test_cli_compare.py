@@ -154,14 +154,14 @@ def test_eval_every_zero_skips_accuracy(tmp_path, data_dir):
     [
         (["--optimizer", "adamm"], "--optimizer", "valid names"),
         (["--optimizer", "adam:beta3=0.1"], "--optimizer", "valid options"),
-        (["--iterations", "0"], "--iterations", "x>=1"),
-        (["--batch-size", "0"], "--batch-size", "x>=1"),
+        (["--iterations", "0"], "--iterations", "integer >= 1"),
+        (["--batch-size", "0"], "--batch-size", "integer >= 1"),
         (["--batch-size", "41"], "--batch-size", "larger than the training set (40 samples)"),
         (["--hidden", "10,x"], "--hidden", "integers >= 1"),
         (["--weight-init", "zeros"], "--weight-init", "xavier"),
         (["--dtype", "float16"], "--dtype", "float32"),
         (["--engine", "gpu"], "--engine", "reference"),
-        (["--eval-every", "-1"], "--eval-every", "x>=0"),
+        (["--eval-every", "-1"], "--eval-every", "integer >= 0"),
         (["--dataset", "cifar"], "--dataset", "mnist"),
     ],
 )

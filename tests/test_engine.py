@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from optimlab.data import load_mnist
 from optimlab.engine import FlatNet, train
 from optimlab.experiments import Dataset, Protocol, init_params, train_reference
 from optimlab.experiments import train as experiments_train
@@ -27,38 +28,33 @@ def _small(**kw):
     return Protocol(**{**base, **kw})
 
 
-def _rel(a, b):
-    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
-
-
-def _assert_agree(fast, ref, rtol):
+def _assert_same(fast, ref):
+    """Equal bit for bit: the engine does the reference's operations in the reference's
+    order on the same shapes, and both run BLAS single-threaded (no tolerance holds
+    more tightly, and a looser one would hide a reordered sum)."""
     assert len(fast) == len(ref)
     for f, r in zip(fast, ref, strict=True):
         assert (f.label, f.spec, f.diverged_at) == (r.label, r.spec, r.diverged_at)
         assert f.hyperparameters == r.hyperparameters
         np.testing.assert_array_equal(f.eval_iterations, r.eval_iterations)
-        finite = np.isfinite(r.losses)
-        np.testing.assert_array_equal(np.isfinite(f.losses), finite)
-        assert _rel(f.losses[finite], r.losses[finite]) <= rtol
-        np.testing.assert_allclose(f.test_accuracy, r.test_accuracy, atol=1.5 / 90)
+        np.testing.assert_array_equal(f.losses, r.losses)  # NaN after divergence in both
+        np.testing.assert_array_equal(f.test_accuracy, r.test_accuracy)
 
 
 ALL_RULES = names()
 
 
-@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-4)])
-def test_every_rule_agrees_with_the_reference_over_100_iterations(dtype, rtol):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_every_rule_is_the_reference_bit_for_bit_over_100_iterations(dtype):
     data, p = _data(), _small(dtype=dtype)
-    _assert_agree(train(ALL_RULES, data, p), train_reference(ALL_RULES, data, p), rtol)
+    _assert_same(train(ALL_RULES, data, p), train_reference(ALL_RULES, data, p))
 
 
 @pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 @pytest.mark.parametrize("loss_timing", ["post", "pre"])
 @pytest.mark.parametrize("weight_decay", [0.0, 0.01])
-@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-4)])
-def test_protocol_options_agree_with_the_reference(
-    activation, loss_timing, weight_decay, dtype, rtol
-):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_protocol_options_give_the_reference_bits(activation, loss_timing, weight_decay, dtype):
     data = _data(1)
     p = _small(
         activation=activation,
@@ -69,19 +65,7 @@ def test_protocol_options_agree_with_the_reference(
         weight_init=0.1 if activation == "sigmoid" else "relu",
     )
     opts = ["sgd:lr=0.1", "momentum", "adagrad", "adam"]
-    _assert_agree(train(opts, data, p), train_reference(opts, data, p), rtol)
-
-
-def test_float64_post_losses_are_the_reference_bit_for_bit():
-    # same operations in the same order; a stricter check than the 1e-10 the issue asks
-    data, p = _data(2), _small()
-    for f, r in zip(
-        train(["adam", "rmsprop"], data, p),
-        train_reference(["adam", "rmsprop"], data, p),
-        strict=True,
-    ):
-        np.testing.assert_array_equal(f.losses, r.losses)
-        np.testing.assert_array_equal(f.test_accuracy, r.test_accuracy)
+    _assert_same(train(opts, data, p), train_reference(opts, data, p))
 
 
 @pytest.mark.parametrize(
@@ -108,25 +92,20 @@ def test_any_block_of_iterations_gives_the_reference_bits(
             np.testing.assert_array_equal(f.test_accuracy, r.test_accuracy)
 
 
-@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-4)])
-def test_real_mnist_shapes_agree_with_the_reference(mnist_small, dtype, rtol):
-    p = Protocol(iterations=4, eval_every=4, dtype=dtype)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_real_mnist_shapes_give_the_reference_bits(mnist_small, dtype):
+    # 784-100x4-10, batch 128: the shapes at which a multi-threaded BLAS in the reference
+    # made the last bits differ (1.5e-15 after 200 iterations) before it ran single-threaded
+    p = Protocol(iterations=30, eval_every=15, dtype=dtype)
     opts = ["sgd", "momentum", "adagrad", "adam"]
-    fast, ref = train(opts, mnist_small, p), train_reference(opts, mnist_small, p)
-    for f, r in zip(fast, ref, strict=True):
-        assert _rel(f.losses, r.losses) <= rtol
-        assert abs(f.test_accuracy[-1] - r.test_accuracy[-1]) <= 2 / len(mnist_small.t_test)
+    _assert_same(train(opts, mnist_small, p), train_reference(opts, mnist_small, p))
 
 
 @pytest.fixture(scope="module")
 def mnist_small():
-    """The real MNIST arrays (the package ships them), test set cut to 2000 samples."""
-    try:
-        from optimlab.data import load_mnist
-
-        (x, t), (xt, tt) = load_mnist()
-    except Exception as e:  # the data package is another developer's work in progress
-        pytest.skip(f"MNIST not loadable: {e}")
+    """The real MNIST arrays (the package ships them), test set cut to 2000 samples.
+    A load_mnist that fails fails these tests: it is not a reason to skip them."""
+    (x, t), (xt, tt) = load_mnist()
     return Dataset(x, t, xt[:2000], tt[:2000])
 
 
@@ -177,9 +156,8 @@ def test_divergence_stops_only_that_run():
     k = fast[0].diverged_at
     assert not math.isfinite(fast[0].losses[k - 1])
     assert np.isnan(fast[0].losses[k:]).all()
-    assert _rel(fast[0].losses[: k - 1], ref[0].losses[: k - 1]) <= 1e-4
     assert fast[1].diverged_at is None
-    assert _rel(fast[1].losses, ref[1].losses) <= 1e-4
+    _assert_same(fast, ref)  # the diverging run too, up to and after its divergence
     assert np.isnan(fast[0].test_accuracy[-1]) and np.isfinite(fast[1].test_accuracy).all()
 
 
@@ -208,6 +186,8 @@ def test_results_record_times_and_eval_points():
     (r,) = train([Adam()], _data(), p, labels=["mine"])
     assert r.label == "mine" and r.spec.startswith("adam:")
     np.testing.assert_array_equal(r.eval_iterations, [10, 20, 30, 35])
+    # not a speed claim: the clock is read and accumulated (35 Adam steps take far more
+    # than perf_counter's sub-microsecond resolution), and evaluations come in order
     assert r.seconds > 0 and np.all(np.diff(r.eval_seconds) >= 0)
     assert r.eval_seconds[-1] <= r.seconds
 
@@ -301,13 +281,14 @@ def test_flatnet_gradient_equals_multilayernet(activation):
     )
     x, t = rng.random((32, 20)), rng.integers(0, 5, 32)
     grads = ref.gradient(x, t)
-    loss = net.forward(x, t, 0, 32, 0, 0) + net.decay()
-    net.backward(x, 0)
-    assert loss == pytest.approx(ref.loss(x, t), rel=1e-14)
+    loss = net.forward(x, t, lo=0, hi=32, loss_at=0, grad_at=0) + net.decay()
+    net.backward(x, at=0)
+    # the book's operations in the book's order: equal to the last bit
+    assert loss == ref.loss(x, t)
     mine = dict(zip(net.params(), _grads(net), strict=True))
     for k, w in net.params().items():
         assert np.shares_memory(w, net.w) and np.shares_memory(mine[k], net.g)
-        np.testing.assert_allclose(mine[k], grads[k], rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(mine[k], grads[k])
     assert net.accuracy(x, t) == ref.accuracy(x, t)
 
 
@@ -327,16 +308,15 @@ def test_flatnet_relu_gradient_with_non_finite_pre_activations_is_the_books():
     x, t = rng.random((32, 20)), rng.integers(0, 5, 32)
     with np.errstate(all="ignore"):
         grads = ref.gradient(x, t)
-        net.forward(x, t, 0, 32, 0, 0)
-        net.backward(x, 0)
+        net.forward(x, t, lo=0, hi=32, loss_at=0, grad_at=0)
+        net.backward(x, at=0)
         z2 = np.maximum(x @ params["W1"] + params["b1"], 0) @ W2
     assert np.isnan(z2[:, 0]).all() and (z2[:, 1] == np.inf).all() and (z2[:, 2] == -np.inf).all()
     mine = dict(zip(net.params(), _grads(net), strict=True))
     assert np.isnan(grads["W2"][:, 0]).all()  # kept where the input was NaN
     assert (grads["W2"][:, 2] == 0).all()  # zeroed where it was -inf
-    for k in grads:
-        np.testing.assert_array_equal(np.isnan(mine[k]), np.isnan(grads[k]), err_msg=k)
-        np.testing.assert_allclose(mine[k], grads[k], rtol=1e-12, atol=1e-15, err_msg=k)
+    for k in grads:  # bit for bit, NaN where the book has NaN
+        np.testing.assert_array_equal(mine[k], grads[k], err_msg=k)
 
 
 def _grads(net):
@@ -346,10 +326,27 @@ def _grads(net):
 
 
 def test_experiments_train_uses_the_fast_engine(monkeypatch):
-    import optimlab.engine as engine
+    from optimlab.experiments import training
 
     calls = []
-    real = engine.train
-    monkeypatch.setattr(engine, "train", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = training._TRAINERS["fast"]
+    assert real is train
+    monkeypatch.setitem(
+        training._TRAINERS, "fast", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
     experiments_train(["sgd"], _data(), _small(iterations=3))
     assert calls == [1]
+
+
+def test_the_demo_accuracy_claim_holds_at_half_the_iterations():
+    """The demo's claim (``test_demo_full``, slow: 2000 iterations): after the seed's
+    protocol SGD is above 85 % test accuracy and Momentum, AdaGrad and Adam above 95 %.
+    The same bounds, checked after 1000 iterations (about 5 s): measured with seeds 0-3,
+    SGD reaches 0.908-0.917 and the others 0.9586-0.9689 by then (seed 0: 0.9157,
+    0.9596, 0.9662, 0.9663 on the full 10 000 test images; the slow test checks 2000)."""
+    (x, t), (xt, tt) = load_mnist()
+    p = Protocol(iterations=1000, eval_every=1000)  # the seed's protocol otherwise
+    runs = train(["sgd", "momentum", "adagrad", "adam"], Dataset(x, t, xt, tt), p)
+    acc = {r.label: r.final_accuracy for r in runs}
+    assert acc["SGD"] > 0.85, acc
+    assert min(acc["Momentum"], acc["AdaGrad"], acc["Adam"]) > 0.95, acc

@@ -1,11 +1,18 @@
 """The reference MNIST protocol: seeding, batches, loss timing, divergence, validation."""
 
+import dataclasses
+import math
+
+import click
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
+from optimlab.cli_options import make_protocol, option_name, protocol_options
 from optimlab.experiments import Dataset, Protocol, batch_indices, init_params, train_reference
 from optimlab.nn import MultiLayerNet
 from optimlab.optim import SGD, Adam, create
+from optimlab.protocol import FieldError, check_fits
 
 
 def _data(seed=0, n=300, d=12, k=4):
@@ -153,3 +160,179 @@ def test_dataset_rejects_bad_labels(labels, match):
     base = _data()
     with pytest.raises(ValueError, match=match):
         Dataset(base.x_train, labels, base.x_test, base.t_test)
+
+
+# -- validation: every field, one place --------------------------------------------------
+#: invalid values of every Protocol field (the test below checks no field is left out)
+BAD_VALUES = {
+    "hidden": [(), (10, 0), (10, 2.5), "100", (True,)],
+    "activation": ["tanh", "RELU", None],
+    "weight_init": ["foo", 0.0, -0.1, math.inf, math.nan, None, True],
+    "weight_decay": [-1.0, -1e-12, math.nan, math.inf, "0.1", None, True],
+    "batch_size": [0, -3, 2.0, "8", True],
+    "iterations": [0, 1.5, None],
+    "dtype": ["float16", np.float32, "int64"],
+    "seed": [-1, 1.0, True],
+    "same_init": [1, "yes", None],
+    "eval_every": [-1, 0.5],
+    "loss_timing": ["during", None],
+}
+
+
+def test_every_field_has_invalid_examples():
+    assert set(BAD_VALUES) == {f.name for f in dataclasses.fields(Protocol)}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [(n, v) for n, values in BAD_VALUES.items() for v in values]
+)
+def test_each_invalid_field_is_rejected_by_name(name, value):
+    with pytest.raises(FieldError) as info:
+        Protocol(**{name: value})
+    assert info.value.field == name
+    assert str(info.value).startswith(f"{name} must be {Protocol.spec(name).valid}, got ")
+
+
+def test_the_issues_example_is_rejected_before_anything_is_stored():
+    with pytest.raises(ValueError, match="activation must be one of 'relu', 'sigmoid'"):
+        Protocol(activation="tanh", weight_decay=-1, weight_init="foo")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"hidden": [50, 50]}, "hidden"),  # a list is kept as a tuple: hashable, frozen
+        ({"weight_init": "He"}, "weight_init"),
+        ({"weight_init": 0.01}, "weight_init"),
+        ({"weight_decay": 0}, "weight_decay"),
+        ({"eval_every": 0}, "eval_every"),
+        ({"same_init": np.bool_(False)}, "same_init"),
+    ],
+)
+def test_valid_values_are_accepted(kwargs, field):
+    p = Protocol(**kwargs)
+    assert getattr(p, field) == (tuple(kwargs[field]) if field == "hidden" else kwargs[field])
+    hash(p)
+
+
+def test_check_fits_names_the_batch_size_and_the_valid_range():
+    data = _data()  # 300 training samples
+    check_fits(Protocol(batch_size=300), data)
+    with pytest.raises(FieldError, match=r"batch_size 301 is larger .* valid: 1\.\.300") as info:
+        check_fits(Protocol(batch_size=301), data)
+    assert info.value.field == "batch_size"
+
+
+def test_check_fits_needs_test_samples_only_to_evaluate():
+    base = _data()
+    no_test = Dataset(base.x_train, base.t_train, base.x_test[:0], base.t_test[:0])
+    check_fits(Protocol(batch_size=16, eval_every=0), no_test)
+    with pytest.raises(FieldError, match="test set is empty") as info:
+        check_fits(Protocol(batch_size=16), no_test)
+    assert info.value.field == "eval_every"
+
+
+def test_both_training_loops_check_the_fit_first():
+    with pytest.raises(FieldError, match="batch_size 400"):
+        train_reference(["sgd"], _data(), Protocol(batch_size=400, iterations=1))
+    from optimlab.engine import train as fast
+
+    with pytest.raises(FieldError, match="batch_size 400"):
+        fast(["sgd"], _data(), Protocol(batch_size=400, iterations=1))
+
+
+def test_dataset_rejects_train_and_test_of_different_widths():
+    rng = np.random.default_rng(0)
+    t20, t5 = np.zeros(20, int), np.zeros(5, int)
+    with pytest.raises(ValueError, match=r"x_test samples have shape 8x8 but x_train .* 28x28"):
+        Dataset(rng.random((20, 28, 28)), t20, rng.random((5, 8, 8)), t5)
+    # the same width in another shape is the same input: flattened, 784 = 784
+    Dataset(rng.random((20, 28, 28)), t20, rng.random((5, 784)), t5)
+
+
+def test_an_empty_dataset_says_so():
+    with pytest.raises(ValueError, match="x_train is empty: a dataset needs at least one"):
+        Dataset(np.zeros((0, 4)), np.zeros(0, int), np.zeros((3, 4)), np.zeros(3, int))
+
+
+# -- the CLI options are generated from the fields ----------------------------------------
+def _parse(*args):
+    """What protocol_options parse from ``args``, as a Protocol (or the click result)."""
+
+    @click.command()
+    @protocol_options
+    def cmd(dataset, data_dir, **options):
+        click.echo(repr(make_protocol(**options)))
+
+    return CliRunner().invoke(cmd, list(args))
+
+
+def test_every_field_has_an_option_whose_default_is_the_field_default():
+    res = _parse()
+    assert res.exit_code == 0, res.output
+    assert res.output.strip() == repr(Protocol())
+    helps = CliRunner().invoke(click.command()(protocol_options(lambda **kw: None)), ["--help"])
+    for f in dataclasses.fields(Protocol):
+        assert option_name(f.name) in helps.output
+        # help text is the field's own (click wraps lines: compare the first words)
+        assert " ".join(Protocol.spec(f.name).help.split()[:3]) in " ".join(helps.output.split())
+
+
+def test_options_parse_into_the_protocol():
+    res = _parse(
+        "--hidden=50,40",
+        "--activation=sigmoid",
+        "--weight-init=0.05",
+        "--weight-decay=1e-4",
+        "--batch-size=64",
+        "--iterations=7",
+        "--dtype=float64",
+        "--seed=3",
+        "--no-same-init",
+        "--eval-every=0",
+        "--loss-timing=pre",
+    )
+    assert res.exit_code == 0, res.output
+    expected = Protocol(
+        hidden=(50, 40),
+        activation="sigmoid",
+        weight_init=0.05,
+        weight_decay=1e-4,
+        batch_size=64,
+        iterations=7,
+        dtype="float64",
+        seed=3,
+        same_init=False,
+        eval_every=0,
+        loss_timing="pre",
+    )
+    assert res.output.strip() == repr(expected)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("hidden", "10,x"),
+        ("activation", "tanh"),
+        ("weight_init", "foo"),
+        ("weight_decay", "nan"),
+        ("weight_decay", "abc"),
+        ("batch_size", "0"),
+        ("iterations", "1.5"),
+        ("dtype", "float16"),
+        ("seed", "-1"),
+        ("eval_every", "-2"),
+        ("loss_timing", "during"),
+    ],
+)
+def test_a_bad_option_exits_2_naming_it_and_what_is_valid(name, text):
+    res = _parse(f"{option_name(name)}={text}")
+    assert res.exit_code == 2
+    assert f"'{option_name(name)}'" in res.output
+    assert Protocol.spec(name).valid in res.output and "Traceback" not in res.output
+
+
+def test_make_protocol_names_the_option():
+    with pytest.raises(click.BadParameter) as info:
+        make_protocol(batch_size=0)
+    assert info.value.param_hint == "'--batch-size'"

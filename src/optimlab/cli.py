@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
 from . import __version__
 from .cli_options import (
@@ -142,8 +143,6 @@ def compare(out: Path, engine: str, **options) -> None:
 def _train(specs: Sequence[str], data: Dataset, protocol: Protocol, engine: str) -> CompareResult:
     """:func:`run_compare`, printing each rule's loss every 100 iterations as the seed does
     (as training goes), with a progress bar on stderr when it is a terminal."""
-    from tqdm import tqdm
-
     labels = optimizer_labels(specs)
     quiet = not sys.stderr.isatty()
     with tqdm(

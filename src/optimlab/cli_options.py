@@ -14,42 +14,47 @@ turns what they parsed into the library's objects with one call::
         ...
 
 Every option is validated while parsing: a bad value exits with status 2 and
-a one-line message naming the option and what is valid. Click parameter types
-(:class:`OptimizerSpec`, :class:`IntList`, :class:`WeightInit`, :class:`Point`)
-are usable on their own.
+a one-line message naming the option and what is valid. The protocol's options
+are generated from :class:`~optimlab.protocol.Protocol`'s fields: each field's
+default, check and help are declared once, there. Click parameter types
+(:class:`OptimizerSpec`, :class:`ProtocolField`, :class:`Point`) are usable on
+their own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import click
 
 from .data import DATASETS, DataError, DataNotFoundError
 from .data.errors import ChecksumSkippedWarning
-from .experiments.protocol import ENGINES, Dataset, Protocol
+from .experiments.compare import load_dataset
+from .experiments.training import ENGINES
 from .optim import create, names
+from .protocol import Dataset, FieldError, FieldSpec, Protocol, check_fits
+from .results_io import check_writable
 
 __all__ = [
-    "IntList",
     "OptimizerSpec",
     "Point",
-    "WeightInit",
+    "ProtocolField",
+    "check_protocol_fits",
     "engine_option",
     "load_data",
     "make_protocol",
     "optimizer_option",
+    "option_name",
     "out_option",
     "protocol_options",
     "run_inputs",
     "writable_out",
 ]
-
-_DEFAULT = Protocol()
 
 
 # -- parameter types -----------------------------------------------------------------
@@ -69,50 +74,26 @@ class OptimizerSpec(click.ParamType):
         return "NAME[:KEY=VALUE,...]"
 
 
-class IntList(click.ParamType):
-    """Comma-separated positive integers, e.g. ``100,100,100,100`` -> ``(100, 100, 100, 100)``."""
+class ProtocolField(click.ParamType):
+    """A :class:`~optimlab.protocol.Protocol` field read from text: parsed and checked by
+    the field's own :class:`~optimlab.protocol.FieldSpec` (one check, the protocol's)."""
 
-    name = "N,N,..."
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self.spec = Protocol.spec(field)
+        self.name = self.spec.metavar or "[" + "|".join(self.spec.choices) + "]"
 
-    def convert(self, value: Any, param, ctx) -> tuple[int, ...]:
-        if isinstance(value, tuple | list):
-            return tuple(value)
+    def get_metavar(self, param, ctx=None) -> str:  # click >= 8.2 passes ctx
+        return self.name
+
+    def convert(self, value: Any, param, ctx) -> Any:
         try:
-            out = tuple(int(v) for v in str(value).split(","))
+            v = self.spec.parse(value) if isinstance(value, str) else value
         except ValueError:
-            out = ()
-        if not out or any(v < 1 for v in out):
-            self.fail(
-                f"expected comma-separated integers >= 1 such as 100,100,100,100, got {value!r}",
-                param,
-                ctx,
-            )
-        return out
-
-
-class WeightInit(click.ParamType):
-    """``relu``/``he`` (sqrt(2/n)), ``sigmoid``/``xavier`` (sqrt(1/n)) or a positive std."""
-
-    name = "relu|he|sigmoid|xavier|NUMBER"
-    NAMES = ("relu", "he", "sigmoid", "xavier")
-
-    def convert(self, value: Any, param, ctx) -> str | float:
-        if isinstance(value, float):
-            return value
-        text = str(value).strip().lower()
-        if text in self.NAMES:
-            return text
-        try:
-            std = float(text)
-        except ValueError:
-            std = -1.0
-        if not std > 0 or std == float("inf"):
-            self.fail(
-                f"expected one of {', '.join(self.NAMES)} or a positive number, got {value!r}",
-                param,
-                ctx,
-            )
-        return std
+            v = value  # not a number: the check below reports it
+        if not self.spec.ok(v):
+            self.fail(f"expected {self.spec.valid}, got {value!r}", param, ctx)
+        return v
 
 
 class Point(click.ParamType):
@@ -161,9 +142,29 @@ def optimizer_option(default: Sequence[str] = (), help: str | None = None) -> De
     )
 
 
-#: ``--dataset --data-dir --iterations --batch-size --hidden --activation --weight-init
-#: --weight-decay --dtype --seed --same-init/--no-same-init --eval-every --book-draws``,
-#: defaults the seed's (:class:`~optimlab.experiments.Protocol`).
+def option_name(field: str) -> str:
+    """The command-line option of a :class:`~optimlab.protocol.Protocol` field."""
+    return "--" + field.replace("_", "-")
+
+
+def _field_option(f: dataclasses.Field) -> Decorator:
+    """The option of one protocol field: its name, default, check and help from the field."""
+    spec: FieldSpec = f.metadata["spec"]
+    if f.type in ("bool", bool):
+        opt = f"{option_name(f.name)}/--no-{option_name(f.name)[2:]}"
+        return click.option(opt, f.name, default=f.default, show_default=True, help=spec.help)
+    return click.option(
+        option_name(f.name),
+        f.name,
+        type=ProtocolField(f.name),
+        default=spec.text(f.default),
+        show_default=True,
+        help=spec.help,
+    )
+
+
+#: ``--dataset --data-dir`` and one option per :class:`~optimlab.protocol.Protocol` field
+#: (``--hidden``, ``--batch-size``, ``--same-init/--no-same-init``...), defaults the seed's
 protocol_options: Decorator = _stack(
     click.option(
         "--dataset",
@@ -178,84 +179,7 @@ protocol_options: Decorator = _stack(
         default=None,
         help="Folder holding the four IDX files (.gz or raw) to use instead.",
     ),
-    click.option(
-        "--iterations",
-        type=click.IntRange(min=1),
-        default=_DEFAULT.iterations,
-        show_default=True,
-        help="Updates per optimizer.",
-    ),
-    click.option(
-        "--batch-size",
-        type=click.IntRange(min=1),
-        default=_DEFAULT.batch_size,
-        show_default=True,
-        help="Mini-batch size (drawn with replacement).",
-    ),
-    click.option(
-        "--hidden",
-        type=IntList(),
-        default=",".join(map(str, _DEFAULT.hidden)),
-        show_default=True,
-        help="Hidden layer sizes.",
-    ),
-    click.option(
-        "--activation",
-        type=click.Choice(["relu", "sigmoid"]),
-        default=_DEFAULT.activation,
-        show_default=True,
-        help="Hidden activation.",
-    ),
-    click.option(
-        "--weight-init",
-        type=WeightInit(),
-        default=str(_DEFAULT.weight_init),
-        show_default=True,
-        help="Initial weight std: relu/he = sqrt(2/n), sigmoid/xavier = sqrt(1/n), or a number.",
-    ),
-    click.option(
-        "--weight-decay",
-        type=click.FloatRange(min=0.0),
-        default=_DEFAULT.weight_decay,
-        show_default=True,
-        help="L2 weight decay lambda.",
-    ),
-    click.option(
-        "--dtype",
-        type=click.Choice(["float32", "float64"]),
-        default=_DEFAULT.dtype,
-        show_default=True,
-        help="Floating-point type of the network.",
-    ),
-    click.option(
-        "--seed",
-        type=click.IntRange(min=0),
-        default=_DEFAULT.seed,
-        show_default=True,
-        help="Seed of the initial weights and the batches (bit-for-bit reproducible).",
-    ),
-    click.option(
-        "--same-init/--no-same-init",
-        default=_DEFAULT.same_init,
-        show_default=True,
-        help="Start every optimizer from the same initial weights (the seed did not).",
-    ),
-    click.option(
-        "--eval-every",
-        type=click.IntRange(min=0),
-        default=_DEFAULT.eval_every,
-        show_default=True,
-        help="Test accuracy every N iterations (0: never).",
-    ),
-    click.option(
-        "--book-draws",
-        "draws",
-        flag_value="book",
-        default=_DEFAULT.draws,
-        help="The book's random draws: np.random.seed(SEED), each network's weights in turn, "
-        "then one np.random.choice per iteration. With --no-same-init --dtype float64 the "
-        "losses are the book's optimizer_compare_mnist.py's.",
-    ),
+    *(_field_option(f) for f in dataclasses.fields(Protocol)),
 )
 
 
@@ -284,8 +208,6 @@ def out_option(default: str) -> Decorator:
 # -- from options to the library's objects ------------------------------------------
 def writable_out(out: str | os.PathLike) -> Path:
     """Create ``out`` and check it is writable; ``click.BadParameter`` on ``--out`` if not."""
-    from .results_io import check_writable
-
     try:
         return check_writable(out)
     except OSError as exc:
@@ -296,57 +218,22 @@ def writable_out(out: str | os.PathLike) -> Path:
         ) from None
 
 
-_OPTION_OF = {
-    "batch_size": "--batch-size",
-    "iterations": "--iterations",
-    "eval_every": "--eval-every",
-    "dtype": "--dtype",
-    "hidden": "--hidden",
-    "seed": "--seed",
-    "loss_timing": "--loss-timing",
-}
+def _bad_field(exc: FieldError) -> click.BadParameter:
+    return click.BadParameter(str(exc), param_hint=f"'{option_name(exc.field)}'")
 
 
-def make_protocol(
-    *,
-    iterations: int,
-    batch_size: int,
-    hidden: Sequence[int],
-    activation: str,
-    weight_init: str | float,
-    weight_decay: float,
-    dtype: str,
-    seed: int,
-    same_init: bool,
-    eval_every: int,
-    draws: Literal["optimlab", "book"] = "optimlab",
-) -> Protocol:
-    """A :class:`~optimlab.experiments.Protocol`; ``click.BadParameter`` naming the option."""
+def make_protocol(**options: Any) -> Protocol:
+    """A :class:`~optimlab.protocol.Protocol` from parsed options (one keyword per field;
+    a field not given keeps its default); ``click.BadParameter`` naming the option."""
     try:
-        return Protocol(
-            hidden=tuple(hidden),
-            activation=activation,
-            weight_init=weight_init,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            iterations=iterations,
-            dtype=dtype,
-            seed=seed,
-            same_init=same_init,
-            eval_every=eval_every,
-            draws=draws,
-        )
-    except ValueError as exc:
-        msg = str(exc)
-        hint = next((o for f, o in _OPTION_OF.items() if msg.startswith(f)), None)
-        raise click.BadParameter(msg, param_hint=f"'{hint}'" if hint else None) from None
+        return Protocol(**options)
+    except FieldError as exc:
+        raise _bad_field(exc) from None
 
 
 def load_data(dataset: str = "mnist", data_dir: str | os.PathLike | None = None) -> Dataset:
     """Load ``dataset`` (from ``data_dir`` if given); warnings go to stderr, failures become
     ``click.BadParameter`` on ``--data-dir`` (or ``--dataset``)."""
-    from .experiments.compare import load_dataset
-
     hint = "'--data-dir'" if data_dir is not None else "'--dataset'"
     try:
         with warnings.catch_warnings(record=True) as caught:
@@ -363,14 +250,17 @@ def run_inputs(
     *, optimizer: Sequence[str], dataset: str, data_dir: str | os.PathLike | None, **protocol: Any
 ) -> tuple[Dataset, Protocol, list[str]]:
     """What :func:`optimizer_option` and :func:`protocol_options` parsed, as
-    ``(Dataset, Protocol, optimizer specs)``. Checks the batch fits the training set."""
+    ``(Dataset, Protocol, optimizer specs)``, checked to fit
+    (:func:`~optimlab.protocol.check_fits`)."""
     proto = make_protocol(**protocol)
     data = load_data(dataset, data_dir)
-    n_train = len(data.t_train)
-    if proto.batch_size > n_train:
-        raise click.BadParameter(
-            f"{proto.batch_size} is larger than the training set "
-            f"({n_train} samples); valid: 1..{n_train}",
-            param_hint="'--batch-size'",
-        )
+    check_protocol_fits(proto, data)
     return data, proto, list(optimizer)
+
+
+def check_protocol_fits(protocol: Protocol, data: Dataset) -> None:
+    """:func:`~optimlab.protocol.check_fits`; ``click.BadParameter`` naming the option."""
+    try:
+        check_fits(protocol, data)
+    except FieldError as exc:
+        raise _bad_field(exc) from None

@@ -1,4 +1,4 @@
-"""Figures of the two comparisons, and the book's ``smooth_curve``.
+"""Figures of the two comparisons.
 
 The figure functions read results (:class:`~optimlab.experiments.paths.PathsResult`,
 :class:`~optimlab.experiments.compare.CompareResult`) and draw them; they compute
@@ -16,6 +16,10 @@ from matplotlib.animation import PillowWriter
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+
+from .curves import smooth_curve  # re-exported: its home was here
+from .experiments.paths import format_options
+from .optim import parse_spec
 
 if TYPE_CHECKING:
     from .experiments.compare import CompareResult
@@ -51,38 +55,6 @@ _COLORS = (
 DPI = 150
 _MINIMUM = {"marker": "+", "markersize": 14, "markeredgewidth": 2}
 _SADDLE = {"marker": "x", "markersize": 10, "markeredgewidth": 2}
-
-_WINDOW = 11  # the book's window length
-_BETA = 2.0  # the book's Kaiser beta
-
-
-def smooth_curve(x) -> np.ndarray:
-    """Smooth a loss curve as the book's ``common/util.py`` does.
-
-    The signal is extended by ``window - 1 = 10`` samples at each end, mirrored
-    (without the first sample on the left, with the last one on the right, as in
-    the book), convolved with a normalised Kaiser window of length 11 and
-    ``beta = 2``, and cut back to ``len(x)`` samples, each centred on its own.
-
-    Parameters
-    ----------
-    x : array_like, shape (n,)
-
-    Returns
-    -------
-    numpy.ndarray, shape (n,), float64
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    if x.size == 0:
-        return x.copy()
-    pad = _WINDOW - 1
-    left = np.pad(x, (pad, 0), mode="reflect")[:pad]  # x[10], x[9], ..., x[1]
-    right = np.pad(x, (0, pad), mode="symmetric")[-pad:]  # x[-1], x[-2], ..., x[-10]
-    signal = np.concatenate([left, x, right])
-    w = np.kaiser(_WINDOW, _BETA)
-    y = np.convolve(w / w.sum(), signal, mode="valid")  # len(x) + pad
-    half = _WINDOW // 2
-    return y[half : half + x.size]
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> None:
@@ -129,9 +101,6 @@ def _draw_landscape(ax, result: PathsResult, *, grey: bool = False) -> None:
 
 
 def _title(p: PathResult) -> str:
-    from .experiments.paths import format_options
-    from .optim import parse_spec
-
     options = format_options(parse_spec(p.spec)[1])
     lines = [p.label, "" if options in p.label else options]
     if p.diverged_at is not None:

@@ -149,17 +149,19 @@ class FlatNet:
         self,
         x: np.ndarray,
         t: np.ndarray,
+        *,
         lo: int,
         hi: int,
-        loss_at: int | None,
-        grad_at: int | None,
+        loss_at: int | None = None,
+        grad_at: int | None = None,
     ) -> float:
         """Forward rows ``lo:hi`` of the batch buffer ``x``/``t``.
 
         ``loss_at``: first row of the B rows whose mean cross-entropy is
         returned (without decay; ``nan`` when ``None``). ``grad_at``: first row
         of the B rows whose softmax gradient :math:`(y - t)/B` is left in
-        ``out[-1]`` for :meth:`backward`. Rows are absolute indices of the buffers.
+        ``out[-1]`` for :meth:`backward`. Rows are absolute indices of ``x``,
+        ``t`` and the activation buffers alike.
         """
         outs = [o[lo:hi] for o in self.out]
         s = self.predict_into(x[lo:hi], outs)
@@ -185,7 +187,7 @@ class FlatNet:
         return loss
 
     # -- backward --------------------------------------------------------------
-    def backward(self, x: np.ndarray, at: int) -> None:
+    def backward(self, x: np.ndarray, *, at: int) -> None:
         """Gradients into ``g`` from the softmax gradient that :meth:`forward` left at row ``at``.
 
         ``x`` is the batch buffer; rows ``at:at + B`` are the batch.

@@ -37,21 +37,24 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
+from typing import Any, cast
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..experiments.protocol import (
+from ..optim import Optimizer
+from ..protocol import (
     Dataset,
     Protocol,
     RunResult,
     batch_indices,
+    check_fits,
     init_params,
     prepare_runs,
     run_results,
 )
-from ..optim import Optimizer
 from .net import FlatNet
 
 __all__ = ["default_workers", "train"]
@@ -131,109 +134,164 @@ BLOCK = 20
 #: for large batches)
 BLOCK_BYTES = 1 << 24
 
+#: the clock of ``RunResult.seconds``
+clock = time.perf_counter
 
-def _run_group(
-    ks: list[int],
-    nets: list[FlatNet],
-    opts: list[Optimizer],
-    x_train: np.ndarray,
-    t_train: np.ndarray,
-    x_test: np.ndarray,
-    t_test: np.ndarray,
-    protocol: Protocol,
-    rec: _Record,
-    slot: int,
-    report: Callable[[int, int], None],
-    stop: threading.Event,
-) -> None:
-    """Train runs ``ks`` for all iterations on the same batches, a block of iterations of
-    one run at a time.
 
-    The worker gathers a block's batches once, back to back in ``xb``: row
-    block ``j`` (rows ``jB:(j + 1)B``) holds batch ``i0 - 1 + j``. Batch ``i``
-    and the next one are then adjacent rows, which is what a stacked forward
-    pass takes; each run reads them in place.
+@dataclass(frozen=True)
+class _Job:
+    """What the workers train: the runs' networks and optimizers, the data as the
+    engine holds it (flat, contiguous), the protocol, and where results go."""
+
+    nets: list[FlatNet]
+    opts: list[Optimizer]
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+    protocol: Protocol
+    rec: _Record
+    #: iteration count -> index of the evaluation taken after it
+    eval_at: dict[int, int]
+
+
+class _Batches:
+    """A worker's batches of one block of iterations, gathered once, back to back.
+
+    Row block ``j`` of ``x``/``t`` (rows ``jB:(j + 1)B``) holds batch ``i0 - 1 + j``
+    while the block starting at iteration ``i0`` runs. Batch ``i`` and the next
+    one are then adjacent rows, which is what a stacked forward pass takes; each
+    run reads them in place. Every worker draws the protocol's batches from its
+    own copy of the batch generator.
     """
-    next_batch = batch_indices(protocol, x_train.shape[0], sizes=nets[0].sizes, n_runs=len(nets))
-    B, d = protocol.batch_size, x_train.shape[1]
-    post = protocol.loss_timing == "post"
-    n_it = protocol.iterations
-    dtype = np.dtype(protocol.dtype)
-    block = max(1, min(BLOCK, BLOCK_BYTES // (B * d * dtype.itemsize) - 2))
-    xb = np.empty(((block + 2) * B, d), dtype=dtype)
-    tb = np.empty((block + 2) * B, dtype=t_train.dtype)
-    # data in another dtype is cast batch by batch, as the reference does (no full copy)
-    stage = None if x_train.dtype == dtype else np.empty((B, d), x_train.dtype)
-    items = {k: [("params", nets[k].w, nets[k].g)] for k in ks}
-    eval_at = {e: j for j, e in enumerate(protocol.eval_points())}
-    active = list(ks)
-    clock = time.perf_counter
 
-    def draw(j: int) -> None:
+    def __init__(
+        self, protocol: Protocol, x_train: np.ndarray, t_train: np.ndarray, nets: list[FlatNet]
+    ) -> None:
+        sizes, n_runs = nets[0].sizes, len(nets)  # draws="book" follows the weights' draws
+        self.next_batch = batch_indices(protocol, x_train.shape[0], sizes=sizes, n_runs=n_runs)
+        self.x_train, self.t_train = x_train, t_train
+        self.B = B = protocol.batch_size
+        self.post = protocol.loss_timing == "post"
+        self.n_it = protocol.iterations
+        d, dtype = x_train.shape[1], np.dtype(protocol.dtype)
+        #: iterations per block: at most BLOCK, fewer when the batches would pass BLOCK_BYTES
+        self.block = max(1, min(BLOCK, BLOCK_BYTES // (B * d * dtype.itemsize) - 2))
+        self.x = np.empty(((self.block + 2) * B, d), dtype=dtype)
+        self.t = np.empty((self.block + 2) * B, dtype=t_train.dtype)
+        # data in another dtype is cast batch by batch, as the reference does (no full copy)
+        self.stage = None if x_train.dtype == dtype else np.empty((B, d), x_train.dtype)
+        self.drawn = 0  # batches drawn so far
+
+    def fill(self, i0: int, i1: int) -> None:
+        """Make the buffer hold the batches of iterations ``i0:i1`` (post: one more, the
+        gradient forward of the block's last iteration, and the one before ``i0``)."""
+        B = self.B
+        if self.post and i0 > 0:  # batches i0 - 1 and i0 were the last two of the block before
+            np.copyto(self.x[: 2 * B], self.x[self.block * B : (self.block + 2) * B])
+            np.copyto(self.t[: 2 * B], self.t[self.block * B : (self.block + 2) * B])
+        while self.drawn < (min(i1 + 1, self.n_it) if self.post else i1):
+            self._draw(self.drawn - i0 + 1)
+            self.drawn += 1
+
+    def _draw(self, j: int) -> None:
         """The next batch of the protocol into row block ``j``."""
-        idx = next_batch()
-        at = j * B
+        idx = self.next_batch()
+        rows = slice(j * self.B, (j + 1) * self.B)
         # indices are in range, so mode="clip" changes nothing; with the default
         # mode="raise", take() writes to a buffer and copies it to out: twice the time
-        if stage is None:
-            np.take(x_train, idx, axis=0, out=xb[at : at + B], mode="clip")
+        if self.stage is None:
+            np.take(self.x_train, idx, axis=0, out=self.x[rows], mode="clip")
         else:
-            np.copyto(xb[at : at + B], np.take(x_train, idx, axis=0, out=stage, mode="clip"))
-        np.take(t_train, idx, axis=0, out=tb[at : at + B], mode="clip")
+            np.take(self.x_train, idx, axis=0, out=self.stage, mode="clip")
+            np.copyto(self.x[rows], self.stage)
+        np.take(self.t_train, idx, axis=0, out=self.t[rows], mode="clip")
 
-    def run_block(k: int, i0: int, i1: int) -> None:
-        """Iterations ``i0:i1`` of run ``k``, on the batches in ``xb``."""
-        net, opt, rows = nets[k], opts[k], rec.losses[k]
-        t0 = clock()
-        if post and i0 == 0:  # the gradient forward of batch 0, into activation rows B:2B
-            net.forward(xb, tb, B, 2 * B, None, B)
-        for i in range(i0, i1):
-            j = (i - i0 + 1) * B  # batch i's first row in xb
-            if post:
-                # batch i is rows B:2B of the previous pass, activations included
-                net.backward(xb[j - B : j + B], B)
-                opt.step_arrays(items[k])
-                if i == n_it - 1:
-                    loss = net.forward(xb[j : j + B], tb[j : j + B], 0, B, 0, None)
-                else:  # post-update loss of batch i and gradient forward of i + 1
-                    loss = net.forward(xb[j : j + 2 * B], tb[j : j + 2 * B], 0, 2 * B, 0, B)
-                loss += net.decay()
-            else:
-                xi, ti = xb[j : j + B], tb[j : j + B]
-                loss = net.forward(xi, ti, 0, B, 0, 0) + net.decay()  # before the update
-                net.backward(xi, 0)
-                opt.step_arrays(items[k])
-            rows[i] = loss
-            if not math.isfinite(loss):
-                rec.seconds[k] += clock() - t0
-                rec.diverged[k] = i + 1
-                active.remove(k)
-                return
-            if i + 1 in eval_at:
-                rec.seconds[k] += clock() - t0
-                e = eval_at[i + 1]
-                rec.acc[k, e] = net.accuracy(x_test, t_test)  # leaves the activations alone
-                rec.acc_seconds[k, e] = rec.seconds[k]
-                t0 = clock()
+
+def _post_block(job: _Job, k: int, buf: _Batches, i0: int, i1: int) -> bool:
+    """Iterations ``i0:i1`` of run ``k`` with post-update losses; False if it diverged.
+
+    Batch ``i`` is rows ``B:2B`` of the previous stacked pass, activations and
+    softmax gradient included: backward, step, then one forward of batch ``i``
+    (its post-update loss) stacked with batch ``i + 1`` (its gradient forward).
+    """
+    net, opt, items = job.nets[k], job.opts[k], [("params", job.nets[k].w, job.nets[k].g)]
+    xb, tb, B, last = buf.x, buf.t, buf.B, buf.n_it - 1
+    t0 = clock()
+    if i0 == 0:  # the gradient forward of batch 0, into activation rows B:2B
+        net.forward(xb, tb, lo=B, hi=2 * B, grad_at=B)
+    for i in range(i0, i1):
+        j = (i - i0 + 1) * B  # batch i's first row in xb
+        net.backward(xb[j - B : j + B], at=B)
+        opt.step_arrays(items)
+        if i == last:
+            loss = net.forward(xb[j : j + B], tb[j : j + B], lo=0, hi=B, loss_at=0)
+        else:  # post-update loss of batch i and gradient forward of i + 1
+            x2, t2 = xb[j : j + 2 * B], tb[j : j + 2 * B]
+            loss = net.forward(x2, t2, lo=0, hi=2 * B, loss_at=0, grad_at=B)
+        t = _record(job, k, i, loss + net.decay(), t0)
+        if t is None:
+            return False
+        t0 = t
+    job.rec.seconds[k] += clock() - t0
+    return True
+
+
+def _pre_block(job: _Job, k: int, buf: _Batches, i0: int, i1: int) -> bool:
+    """Iterations ``i0:i1`` of run ``k`` with pre-update losses; False if it diverged."""
+    net, opt, items = job.nets[k], job.opts[k], [("params", job.nets[k].w, job.nets[k].g)]
+    xb, tb, B = buf.x, buf.t, buf.B
+    t0 = clock()
+    for i in range(i0, i1):
+        j = (i - i0 + 1) * B  # batch i's first row in xb
+        xi, ti = xb[j : j + B], tb[j : j + B]
+        loss = net.forward(xi, ti, lo=0, hi=B, loss_at=0, grad_at=0) + net.decay()
+        net.backward(xi, at=0)
+        opt.step_arrays(items)
+        t = _record(job, k, i, loss, t0)
+        if t is None:
+            return False
+        t0 = t
+    job.rec.seconds[k] += clock() - t0
+    return True
+
+
+def _record(job: _Job, k: int, i: int, loss: float, t0: float) -> float | None:
+    """Store run ``k``'s loss of iteration ``i``, and its test accuracy if due (taken off
+    the clock). Returns the time to go on timing from, or None if the run diverged
+    (its time is then added and ``diverged`` set)."""
+    rec = job.rec
+    rec.losses[k, i] = loss
+    if not math.isfinite(loss):
         rec.seconds[k] += clock() - t0
+        rec.diverged[k] = i + 1
+        return None
+    e = job.eval_at.get(i + 1)
+    if e is None:
+        return t0
+    rec.seconds[k] += clock() - t0
+    rec.acc[k, e] = job.nets[k].accuracy(job.x_test, job.t_test)  # leaves activations alone
+    rec.acc_seconds[k, e] = rec.seconds[k]
+    return clock()
 
-    drawn = 0  # batches drawn so far
-    for i0 in range(0, n_it, block):
+
+def _run_group(
+    job: _Job, ks: list[int], slot: int, report: Callable[[int, int], None], stop: threading.Event
+) -> None:
+    """Train runs ``ks`` for all iterations on the same batches, a block of iterations of
+    one run at a time (:class:`_Batches`); ``report(slot, i)`` after each block."""
+    buf = _Batches(job.protocol, job.x_train, job.t_train, job.nets)
+    run_block = _post_block if buf.post else _pre_block
+    active = list(ks)
+    for i0 in range(0, buf.n_it, buf.block):
         if stop.is_set():
             return
-        i1 = min(i0 + block, n_it)
-        if post and i0 > 0:  # batches i0 - 1 and i0 were the last two of the block before
-            np.copyto(xb[: 2 * B], xb[block * B : (block + 2) * B])
-            np.copyto(tb[: 2 * B], tb[block * B : (block + 2) * B])
-        # post: up to batch i1, the gradient forward of the block's last iteration
-        while drawn < (min(i1 + 1, n_it) if post else i1):
-            draw(drawn - i0 + 1)
-            drawn += 1
-        for k in list(active):
-            run_block(k, i0, i1)
+        i1 = min(i0 + buf.block, buf.n_it)
+        buf.fill(i0, i1)
+        active = [k for k in active if run_block(job, k, buf, i0, i1)]
         report(slot, i1)
         if not active:
-            report(slot, n_it)
+            report(slot, buf.n_it)
             return
 
 
@@ -270,67 +328,72 @@ def train(
         isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
     ):
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
-    dtype = np.dtype(protocol.dtype)
-    n_train = data.x_train.shape[0]
-    x_train = np.ascontiguousarray(data.x_train.reshape(n_train, -1))
-    x_test = np.ascontiguousarray(data.x_test.reshape(data.x_test.shape[0], -1))
-    t_train = np.ascontiguousarray(data.t_train)  # Dataset holds int64 labels
-    t_test = data.t_test
-    d_in = x_train.shape[1]
-    n_classes = data.n_classes
-    sizes = [d_in, *protocol.hidden, n_classes]
-    rows = 2 * protocol.batch_size if protocol.loss_timing == "post" else protocol.batch_size
-    nets = [
-        FlatNet(
-            sizes,
-            p,
-            activation=protocol.activation,
-            weight_decay=protocol.weight_decay,
-            dtype=dtype,
-            rows=rows,
-            batch=protocol.batch_size,
-        )
-        for p in init_params(protocol, d_in, n_classes, len(opts))
-    ]
-    K, n_it, evals = len(opts), protocol.iterations, protocol.eval_points()
-    rec = _Record.empty(K, n_it, len(evals))
-    if K:
-        batch_indices(protocol, n_train, sizes=sizes, n_runs=K)  # checks batch_size vs the data
+    check_fits(protocol, data)
+    job = _job(opts, data, protocol)
+    if opts:
         groups = _split(opts, default_workers() if workers is None else workers)
-        _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress)
+        _run(job, groups, progress)
+    rec = job.rec
     diverged = [int(d) or None for d in rec.diverged]
     return run_results(
-        opts, labels, evals, rec.losses, rec.acc, rec.acc_seconds, rec.seconds, diverged
+        opts,
+        labels,
+        protocol.eval_points(),
+        rec.losses,
+        rec.acc,
+        rec.acc_seconds,
+        rec.seconds,
+        diverged,
     )
 
 
-def _run(groups, nets, opts, x_train, t_train, x_test, t_test, protocol, rec, progress) -> None:
+def _job(opts: list[Optimizer], data: Dataset, protocol: Protocol) -> _Job:
+    """The runs' networks (same initial weights as the reference's), the data flat and
+    contiguous, and an empty record."""
+    n_train, B = data.x_train.shape[0], protocol.batch_size
+    x_train = np.ascontiguousarray(data.x_train.reshape(n_train, -1))
+    d_in, n_classes = x_train.shape[1], data.n_classes
+    nets = [
+        FlatNet(
+            [d_in, *protocol.hidden, n_classes],
+            p,
+            activation=protocol.activation,
+            weight_decay=protocol.weight_decay,
+            dtype=np.dtype(protocol.dtype),
+            rows=2 * B if protocol.loss_timing == "post" else B,
+            batch=B,
+        )
+        for p in init_params(protocol, d_in, n_classes, len(opts))
+    ]
+    evals = protocol.eval_points()
+    return _Job(
+        nets=nets,
+        opts=opts,
+        x_train=x_train,
+        t_train=np.ascontiguousarray(data.t_train),  # Dataset holds int64 labels
+        x_test=np.ascontiguousarray(data.x_test.reshape(data.x_test.shape[0], -1)),
+        t_test=data.t_test,
+        protocol=protocol,
+        rec=_Record.empty(len(opts), protocol.iterations, len(evals)),
+        eval_at={e: j for j, e in enumerate(evals)},
+    )
+
+
+def _run(job: _Job, groups: list[list[int]], progress) -> None:
     """Run each group on its own worker (a process on Linux, else a thread) and report."""
-
-    def group(slot: int, into: _Record, report, stop: threading.Event) -> None:
-        with np.errstate(all="ignore"):  # divergence is detected and recorded, not warned
-            _run_group(
-                groups[slot],
-                nets,
-                opts,
-                x_train,
-                t_train,
-                x_test,
-                t_test,
-                protocol,
-                into,
-                slot,
-                report,
-                stop,
-            )
-
     with threadpool_limits(limits=1, user_api="blas"):
         # a daemonic process (a multiprocessing pool's worker) may not start children
         forkable = FORK_WORKERS and not mp.current_process().daemon
         if len(groups) > 1 and forkable:
-            _run_processes(group, groups, opts, protocol, rec, progress)
+            _run_processes(job, groups, progress)
         else:
-            _run_threads(group, len(groups), protocol, rec, progress)
+            _run_threads(job, groups, progress)
+
+
+def _work(job: _Job, groups: list[list[int]], slot: int, report, stop: threading.Event) -> None:
+    """One worker: group ``slot`` of the runs, results into ``job.rec``."""
+    with np.errstate(all="ignore"):  # divergence is detected and recorded, not warned
+        _run_group(job, groups[slot], slot, report, stop)
 
 
 class _Progress:
@@ -350,36 +413,25 @@ class _Progress:
                 self.progress(self.reported, self.losses[:, self.reported - 1].copy())
 
 
-def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
+def _run_processes(job: _Job, groups: list[list[int]], progress) -> None:
     """Each group in a forked child; results come back through shared memory and a pipe."""
     ctx = mp.get_context("fork")
-    shared = _Record.empty(*rec.losses.shape, rec.acc.shape[1], alloc=_shared_array)
+    rec = job.rec
+    n_runs, n_it = rec.losses.shape
+    shared = _Record.empty(n_runs, n_it, rec.acc.shape[1], alloc=_shared_array)
     done = _shared_array(len(groups), np.int64)
     done[:] = 0
-
-    def child(slot: int, conn) -> None:
-        def report(s: int, i: int) -> None:
-            done[s] = i
-
-        try:
-            with threadpool_limits(limits=1, user_api="blas"):
-                group(slot, shared, report, threading.Event())
-            msg = ("ok", {k: opts[k].state_dict() for k in groups[slot]})
-        except BaseException as e:
-            msg = ("error", e)
-        try:
-            conn.send(msg)
-        except Exception:  # something in it does not pickle
-            conn.send(("error", RuntimeError(f"engine worker {slot} failed: {msg[1]!r}")))
-        conn.close()
-
     pipes = [ctx.Pipe(duplex=False) for _ in groups]
     procs = [
-        ctx.Process(target=child, args=(s, pipes[s][1]), daemon=True, name=f"optimlab-{s}")
+        ctx.Process(
+            target=_child,
+            args=(replace(job, rec=shared), groups, s, pipes[s][1], done),
+            daemon=True,
+            name=f"optimlab-{s}",
+        )
         for s in range(len(groups))
     ]
     report = _Progress(progress, shared.losses)
-    states: dict[int, dict] = {}
     pending = {r: s for s, (r, _) in enumerate(pipes)}
     try:
         with warnings.catch_warnings():
@@ -390,45 +442,78 @@ def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
                 p.start()
         for _, w in pipes:
             w.close()
-        while pending:
-            timeout = None if progress is None else 0.02
-            for r in mp.connection.wait(list(pending), timeout=timeout):
-                slot = pending.pop(r)
-                try:
-                    status, payload = r.recv()
-                except EOFError:
-                    procs[slot].join()
-                    status, payload = (
-                        "error",
-                        RuntimeError(
-                            f"engine worker {slot} ended without a result "
-                            f"(exit code {procs[slot].exitcode})"
-                        ),
-                    )
-                if status == "error":
-                    raise payload
-                states.update(payload)
-            report.upto(int(done.min()))
+        states = _collect(pending, procs, done, report)
     finally:
         for p in procs:
             if pending and p.is_alive():  # an error or an interrupt: stop the others
                 p.terminate()
             if p.pid is not None:
                 p.join()
-    report.upto(protocol.iterations)
+    report.upto(n_it)
     for name in ("losses", "acc", "acc_seconds", "seconds", "diverged"):
         getattr(rec, name)[...] = getattr(shared, name)
     for k, sd in states.items():
-        opts[k].load_state_dict(sd)
+        job.opts[k].load_state_dict(sd)
 
 
-def _run_threads(group, n_groups, protocol, rec, progress) -> None:
+def _child(job: _Job, groups: list[list[int]], slot: int, conn: Connection, done) -> None:
+    """A forked worker: group ``slot`` into ``job.rec`` (shared memory), its progress
+    into ``done[slot]``; sends ``("ok", optimizer states)`` or ``("error", exception)``."""
+
+    def report(s: int, i: int) -> None:
+        done[s] = i
+
+    msg: tuple[str, Any]
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            _work(job, groups, slot, report, threading.Event())
+        msg = ("ok", {k: job.opts[k].state_dict() for k in groups[slot]})
+    except BaseException as e:
+        msg = ("error", e)
+    try:
+        conn.send(msg)
+    except Exception:  # something in it does not pickle
+        conn.send(("error", RuntimeError(f"engine worker {slot} failed: {msg[1]!r}")))
+    conn.close()
+
+
+def _collect(
+    pending: dict[Connection, int], procs: list, done: np.ndarray, report: _Progress
+) -> dict[int, dict[str, Any]]:
+    """Each worker's optimizer states as its message arrives (``pending`` empties);
+    progress reported meanwhile. A worker's error, or its end without a message,
+    is raised here."""
+    states: dict[int, dict[str, Any]] = {}
+    while pending:
+        timeout = None if report.progress is None else 0.02
+        for r in cast(list[Connection], mp.connection.wait(list(pending), timeout=timeout)):
+            slot = pending.pop(r)
+            try:
+                status, payload = r.recv()
+            except EOFError:
+                procs[slot].join()
+                status, payload = (
+                    "error",
+                    RuntimeError(
+                        f"engine worker {slot} ended without a result "
+                        f"(exit code {procs[slot].exitcode})"
+                    ),
+                )
+            if status == "error":
+                raise payload
+            states.update(payload)
+        report.upto(int(done.min()))
+    return states
+
+
+def _run_threads(job: _Job, groups: list[list[int]], progress) -> None:
     """Each group on its own thread (a single group on this one)."""
+    n_groups = len(groups)
     done = [0] * n_groups  # the iterations each worker has finished
     cond = threading.Condition()
     stop = threading.Event()
     errors: list[BaseException] = []
-    report_upto = _Progress(progress, rec.losses)
+    report_upto = _Progress(progress, job.rec.losses)
 
     def report(slot: int, i: int) -> None:
         with cond:
@@ -439,7 +524,7 @@ def _run_threads(group, n_groups, protocol, rec, progress) -> None:
 
     def work(slot: int) -> None:
         try:
-            group(slot, rec, report, stop)
+            _work(job, groups, slot, report, stop)
         except BaseException as e:
             errors.append(e)
             stop.set()
@@ -462,7 +547,7 @@ def _run_threads(group, n_groups, protocol, rec, progress) -> None:
                 if errors:
                     break
                 report_upto.upto(min(done))
-                if report_upto.reported >= protocol.iterations or not any(
+                if report_upto.reported >= job.protocol.iterations or not any(
                     th.is_alive() for th in threads
                 ):
                     break
@@ -472,4 +557,4 @@ def _run_threads(group, n_groups, protocol, rec, progress) -> None:
                 th.join()
     if errors:
         raise errors[0]
-    report_upto.upto(protocol.iterations)
+    report_upto.upto(job.protocol.iterations)

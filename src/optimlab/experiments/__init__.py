@@ -1,17 +1,22 @@
-"""Experiments: the seed's MNIST protocol (and, later, the 2-D paths and sweeps)."""
+"""Experiments: the seed's MNIST comparison, the 2-D paths and the training loops.
 
-from .compare import DEFAULT_OPTIMIZERS, CompareResult, run_compare
-from .paths import PathResult, PathsResult, run_paths
-from .protocol import (
-    ENGINES,
-    Dataset,
-    Protocol,
-    RunResult,
-    batch_indices,
-    init_params,
-    train,
-    train_reference,
-)
+Names are imported from their submodule when first used (:mod:`optimlab._lazy`),
+so importing one experiment does not load the others. ``Dataset``, ``Protocol``
+and the rest of the protocol live in :mod:`optimlab.protocol` and are
+re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ..protocol import Dataset, Protocol, RunResult, batch_indices, init_params
+    from .compare import DEFAULT_OPTIMIZERS, CompareResult, run_compare
+    from .paths import PathResult, PathsResult, run_paths
+    from .training import ENGINES, train, train_reference
 
 __all__ = [
     "DEFAULT_OPTIMIZERS",
@@ -29,3 +34,5 @@ __all__ = [
     "train",
     "train_reference",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, __file__)

@@ -2,7 +2,7 @@
 
 :func:`run_compare` calls :func:`optimlab.experiments.train` and adds what the
 figures and the summary read: each loss curve smoothed with the book's
-:func:`~optimlab.plots.smooth_curve`, labels and versions. Loading the data
+:func:`~optimlab.curves.smooth_curve`, labels and versions. Loading the data
 (:func:`load_dataset`) is the only I/O here; writing files is in
 :mod:`optimlab.results_io`.
 """
@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..curves import smooth_curve
 from ..data import load_mnist
+from ..protocol import Dataset, Protocol, RunResult
 from .paths import optimizer_labels
-from .protocol import Dataset, Protocol, RunResult, train
+from .training import train
 
 __all__ = [
     "DEFAULT_OPTIMIZERS",
@@ -103,8 +105,6 @@ def run_compare(
 
     ``ValueError`` names what is wrong with a spec, the protocol or the batch size.
     """
-    from ..plots import smooth_curve  # here: importing experiments needs no matplotlib
-
     labels = optimizer_labels(specs)
     runs = train(list(specs), data, protocol, engine=engine, labels=labels, progress=progress)
     with np.errstate(invalid="ignore", over="ignore"):

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..cli_options import (
+    check_protocol_fits,
     engine_option,
     make_protocol,
     optimizer_option,
@@ -18,7 +19,9 @@ from ..cli_options import (
     writable_out,
 )
 from ..experiments.compare import DEFAULT_OPTIMIZERS
+from .execute import SweepError, load_data, run_sweep
 from .grid import DEFAULT_SEEDS, Problem, RunConfig, SweepPlan, default_target, parse_lrs
+from .report import write_report
 from .store import StoreError
 
 __all__ = ["report", "sweep"]
@@ -149,24 +152,16 @@ def sweep(
     again skips finished runs and reruns those a killed sweep left behind.
     Then: optimlab report --store STORE --out DIR.
     """
-    from .execute import SweepError, load_data, run_sweep
-
     proto = make_protocol(seed=0, **protocol)
     ddir = None if data_dir is None else os.fspath(data_dir)
     problem = Problem(dataset, proto, train_size, test_size, ddir)
     try:
-        n_train = len(
-            load_data(dataset, train_size=train_size, test_size=test_size, data_dir=ddir).t_train
-        )
+        data = load_data(dataset, train_size=train_size, test_size=test_size, data_dir=ddir)
     except (OSError, ValueError) as exc:  # DataError is a ValueError/OSError subclass
         raise click.BadParameter(
             " ".join(str(exc).split()), param_hint="'--data-dir'" if ddir else "'--dataset'"
         ) from None
-    if proto.batch_size > n_train:
-        raise click.BadParameter(
-            f"{proto.batch_size} is larger than the training set ({n_train} samples)",
-            param_hint="'--batch-size'",
-        )
+    check_protocol_fits(proto, data)  # before anything is queued
     try:
         plan = SweepPlan(
             problem,
@@ -225,8 +220,6 @@ def sweep(
 )
 def report(store: Path, out: Path, sweep_id: str | None, target: float | None) -> None:
     """A sweep's results: report.html (images embedded), PNGs and runs.csv."""
-    from .report import write_report
-
     out = writable_out(out)
     try:
         files = write_report(store, out, sweep_id=sweep_id, target=target)

@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .. import __version__
+from ..data import load_mnist
 from ..engine import default_workers
 from ..experiments import Dataset, train
 from .grid import (
@@ -99,8 +101,6 @@ def load_data(
         if dataset == "synthetic":
             _DATA[key] = synthetic_dataset(train_size or 2000, test_size or 500)
         else:
-            from ..data import load_mnist
-
             (x_tr, t_tr), (x_te, t_te) = load_mnist(
                 True, True, False, dataset=dataset, data_dir=data_dir
             )
@@ -164,8 +164,6 @@ def _single_threaded_blas() -> None:
     """Limit BLAS to one thread in this process (workers only; once)."""
     global _BLAS_LIMITED
     if not _BLAS_LIMITED:
-        from threadpoolctl import threadpool_limits
-
         threadpool_limits(limits=1)
         _BLAS_LIMITED = True
 
@@ -184,8 +182,6 @@ class _Serial:
     kind = "serial"
 
     def __init__(self, engine: str) -> None:
-        from threadpoolctl import threadpool_limits
-
         self.engine = engine
         self._limits = threadpool_limits(limits=1)
 

@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from ..experiments import Protocol
+from ..curves import final_smoothed, time_to_target
 from ..optim import create, parse_spec, spec_of
+from ..protocol import Protocol
 
 __all__ = [
     "DEFAULT_LRS",
@@ -243,30 +244,6 @@ class SweepPlan:
             if o in best and best[o].lr is not None
             for k in range(self.seeds)
         ]
-
-
-def final_smoothed(losses: np.ndarray) -> float:
-    """Last value of the smoothed loss curve (:func:`optimlab.plots.smooth_curve`, the
-    book's 11-point Kaiser window); NaN if any loss is not finite (diverged)."""
-    from ..plots import smooth_curve  # matplotlib: imported only where it is needed
-
-    losses = np.asarray(losses, dtype=np.float64)
-    if len(losses) == 0 or not np.all(np.isfinite(losses)):
-        return math.nan
-    return float(smooth_curve(losses)[-1])
-
-
-def time_to_target(
-    eval_iterations: np.ndarray, accuracy: np.ndarray, eval_seconds: np.ndarray, target: float
-) -> tuple[int | None, float | None]:
-    """First evaluation with accuracy >= ``target``: (iterations, training seconds), or Nones."""
-    acc = np.asarray(accuracy, dtype=np.float64)
-    hit = np.flatnonzero(np.nan_to_num(acc, nan=-1.0) >= target)
-    if len(hit) == 0:
-        return None, None
-    i = int(hit[0])
-    sec = float(eval_seconds[i]) if i < len(eval_seconds) else None
-    return int(eval_iterations[i]), sec
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ import base64
 import csv
 import html
 import io
-import itertools
 import json
 import math
 import os
@@ -30,7 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
+from ..curves import mean_ci, smooth_curve, t_quantile_975
+from ..plots import MARKERS
 from .grid import final_smoothed, time_to_target
 from .store import FINISHED, Store, StoreError
 
@@ -54,69 +57,6 @@ CSV_COLUMNS = (
     "diverged_at",
     "wall_seconds",
 )
-
-# two-sided 95 % Student t quantiles t(0.975, df); df > 30 interpolated in 1/df
-_T975 = {
-    1: 12.7062,
-    2: 4.30265,
-    3: 3.18245,
-    4: 2.77645,
-    5: 2.57058,
-    6: 2.44691,
-    7: 2.36462,
-    8: 2.30600,
-    9: 2.26216,
-    10: 2.22814,
-    11: 2.20099,
-    12: 2.17881,
-    13: 2.16037,
-    14: 2.14479,
-    15: 2.13145,
-    16: 2.11991,
-    17: 2.10982,
-    18: 2.10092,
-    19: 2.09302,
-    20: 2.08596,
-    21: 2.07961,
-    22: 2.07387,
-    23: 2.06866,
-    24: 2.06390,
-    25: 2.05954,
-    26: 2.05553,
-    27: 2.05183,
-    28: 2.04841,
-    29: 2.04523,
-    30: 2.04227,
-    40: 2.02108,
-    60: 2.00030,
-    120: 1.97993,
-}
-_Z975 = 1.959964
-
-
-def t_quantile_975(df: int) -> float:
-    """Student's t 97.5 % quantile with ``df`` degrees of freedom (4-5 significant digits)."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    if df in _T975:
-        return _T975[df]
-    keys = [k for k in sorted(_T975) if k >= 30]
-    pts = [(1 / k, _T975[k]) for k in keys] + [(0.0, _Z975)]
-    x = 1 / df
-    for (x0, y0), (x1, y1) in itertools.pairwise(pts):
-        if x1 <= x <= x0:
-            return y1 + (y0 - y1) * (x - x1) / (x0 - x1)
-    return _Z975
-
-
-def mean_ci(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean over axis 0 and the 95 % CI half-width (zeros for one sample)."""
-    samples = np.asarray(samples, dtype=np.float64)
-    n = samples.shape[0]
-    mean = samples.mean(axis=0)
-    if n < 2:
-        return mean, np.zeros_like(mean)
-    return mean, t_quantile_975(n - 1) * samples.std(axis=0, ddof=1) / math.sqrt(n)
 
 
 @dataclass
@@ -268,8 +208,6 @@ _STAGE_ORDER = {"search": 0, "default": 1, "tuned": 2}
 
 
 def final_smoothed_curve(losses: np.ndarray) -> np.ndarray:
-    from ..plots import smooth_curve
-
     return smooth_curve(losses)
 
 
@@ -295,11 +233,6 @@ def write_csv(report: SweepReport, path: Path) -> None:
 
 
 def _figures(report: SweepReport) -> dict[str, Any]:
-    from matplotlib.figure import Figure
-    from matplotlib.transforms import blended_transform_factory
-
-    from ..plots import MARKERS
-
     figs = {}
     # learning-rate sensitivity
     fig = Figure(figsize=(7, 4.5))
