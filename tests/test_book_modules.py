@@ -37,13 +37,12 @@ def test_the_books_parameters_and_defaults(module, name):
 
 
 def test_the_book_modules_are_thin():
-    from optimlab.book import layers, multi_layer_net, multi_layer_net_extend, optimizer, trainer
+    from optimlab.book import layers, multi_layer_net, multi_layer_net_extend, optimizer
 
     assert layers.BatchNormalization is nn.BatchNormalization
     assert layers.Convolution is nn.Convolution
     assert multi_layer_net.MultiLayerNet is nn.MultiLayerNet
     assert multi_layer_net_extend.MultiLayerNetExtend is nn.MultiLayerNetExtend
-    assert trainer.Trainer is nn.Trainer
     assert optimizer.Adam is optim.Adam
 
 

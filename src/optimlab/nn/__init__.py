@@ -1,4 +1,4 @@
-"""Layers, the book's networks, its ``Trainer`` and numerical gradients.
+"""Layers, the book's networks and numerical gradients.
 
 The loss everywhere is the book's, :math:`-\\frac1N\\sum\\log(y_t + 10^{-7})`
 (:class:`SoftmaxWithLoss`; ``exact=True`` for the exact log-sum-exp), so printed
@@ -19,7 +19,6 @@ from .layers import (
 )
 from .net import MultiLayerNet, init_scale
 from .net_extend import MultiLayerNetExtend
-from .trainer import Trainer
 from .util import shuffle_dataset
 
 __all__ = [
@@ -33,7 +32,6 @@ __all__ = [
     "Relu",
     "Sigmoid",
     "SoftmaxWithLoss",
-    "Trainer",
     "col2im",
     "conv_output_size",
     "cross_entropy_error",
