@@ -176,6 +176,7 @@ BAD_VALUES = {
     "same_init": [1, "yes", None],
     "eval_every": [-1, 0.5],
     "loss_timing": ["during", None],
+    "draws": ["numpy", "Book", None],
 }
 
 

@@ -11,6 +11,13 @@ one for the batches, so changing the optimizers never changes the batches.
 With ``same_init`` every network starts from the same weights; without it
 network ``k`` draws from the ``k``-th child of the weights' sequence.
 
+``draws="book"`` takes the book's random draws instead, from the one stream that
+``np.random.seed(seed)`` starts (a ``RandomState(seed)``; NumPy's global
+generator is not touched): each network's weights in turn (the first network's
+only, shared by all, under ``same_init``), then one ``choice(n_train,
+batch_size)`` per iteration. Without ``same_init`` a float64 run is then the
+book's ``optimizer_compare_mnist.py``, loss for loss.
+
 Validation lives here and only here: every :class:`Protocol` field is declared
 once with its default, its check and its help (:class:`FieldSpec`; the CLI
 options are generated from them), :class:`Dataset` checks its arrays, and
@@ -274,6 +281,16 @@ class Protocol:
             LOSS_TIMINGS,
         ),
     )
+    draws: Literal["optimlab", "book"] = _spec(
+        "optimlab",
+        _choice(
+            "Random draws: optimlab's (weights and batches from separate seeded streams) "
+            "or the book's (np.random.seed(SEED), each network's weights in turn, then one "
+            "np.random.choice per iteration; with --no-same-init --dtype float64 the losses "
+            "are the book's optimizer_compare_mnist.py's).",
+            ("optimlab", "book"),
+        ),
+    )
 
     def __post_init__(self) -> None:
         if isinstance(self.hidden, list):
@@ -331,9 +348,20 @@ def _seeds(seed: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence]:
     return init_ss, batch_ss
 
 
-def batch_indices(protocol: Protocol, n_train: int) -> Callable[[], np.ndarray]:
-    """A function returning the next batch's indices (with replacement), reproducibly."""
+def batch_indices(
+    protocol: Protocol, n_train: int, *, sizes: Sequence[int] = (), n_runs: int = 1
+) -> Callable[[], np.ndarray]:
+    """A function returning the next batch's indices (with replacement), reproducibly.
+
+    Under ``draws="book"`` the batches follow the weights in one stream, so the
+    layer ``sizes`` (input to output) and the number of networks are needed.
+    """
     _check_batch(protocol.batch_size, n_train)
+    if protocol.draws == "book":
+        if len(sizes) < 2:
+            raise ValueError("draws='book' needs the layer sizes to follow the weights' draws")
+        rs = _book_nets(protocol, sizes[0], sizes[-1], n_runs)[1]
+        return lambda: rs.choice(n_train, protocol.batch_size)
     rng = np.random.default_rng(_seeds(protocol.seed)[1])
     return lambda: rng.integers(0, n_train, size=protocol.batch_size)
 
@@ -349,20 +377,45 @@ def init_nets(
     protocol: Protocol, input_size: int, output_size: int, n_runs: int
 ) -> list[MultiLayerNet]:
     """``n_runs`` separate networks, initialised as :func:`init_params` says."""
+    if protocol.draws == "book":
+        return _book_nets(protocol, input_size, output_size, n_runs)[0]
     children = _seeds(protocol.seed)[0].spawn(n_runs)
     return [
-        MultiLayerNet(
+        _net(
+            protocol,
             input_size,
-            list(protocol.hidden),
             output_size,
-            activation=protocol.activation,
-            weight_init_std=protocol.weight_init,
-            weight_decay_lambda=protocol.weight_decay,
-            seed=np.random.default_rng(children[0] if protocol.same_init else children[k]),
-            dtype=protocol.dtype,
+            np.random.default_rng(children[0] if protocol.same_init else children[k]),
         )
         for k in range(n_runs)
     ]
+
+
+def _net(protocol: Protocol, input_size: int, output_size: int, seed: Any) -> MultiLayerNet:
+    return MultiLayerNet(
+        input_size,
+        list(protocol.hidden),
+        output_size,
+        activation=protocol.activation,
+        weight_init_std=protocol.weight_init,
+        weight_decay_lambda=protocol.weight_decay,
+        seed=seed,
+        dtype=protocol.dtype,
+    )
+
+
+def _book_nets(
+    protocol: Protocol, input_size: int, output_size: int, n_runs: int
+) -> tuple[list[MultiLayerNet], np.random.RandomState]:
+    """The networks of ``draws="book"`` and the stream after their weights (see above)."""
+    rs = np.random.RandomState(protocol.seed)  # the stream np.random.seed(seed) starts
+    nets = []
+    for k in range(n_runs):
+        # under same_init, network k > 0 repeats the first one's draws on a fresh stream
+        shared = protocol.same_init and k > 0
+        stream = np.random.RandomState(protocol.seed) if shared else rs
+        nets.append(_net(protocol, input_size, output_size, stream))
+    return nets, rs
 
 
 # -- runs and their results -------------------------------------------------------------

@@ -165,8 +165,11 @@ class _Batches:
     own copy of the batch generator.
     """
 
-    def __init__(self, protocol: Protocol, x_train: np.ndarray, t_train: np.ndarray) -> None:
-        self.next_batch = batch_indices(protocol, x_train.shape[0])
+    def __init__(
+        self, protocol: Protocol, x_train: np.ndarray, t_train: np.ndarray, nets: list[FlatNet]
+    ) -> None:
+        sizes, n_runs = nets[0].sizes, len(nets)  # draws="book" follows the weights' draws
+        self.next_batch = batch_indices(protocol, x_train.shape[0], sizes=sizes, n_runs=n_runs)
         self.x_train, self.t_train = x_train, t_train
         self.B = B = protocol.batch_size
         self.post = protocol.loss_timing == "post"
@@ -277,7 +280,7 @@ def _run_group(
 ) -> None:
     """Train runs ``ks`` for all iterations on the same batches, a block of iterations of
     one run at a time (:class:`_Batches`); ``report(slot, i)`` after each block."""
-    buf = _Batches(job.protocol, job.x_train, job.t_train)
+    buf = _Batches(job.protocol, job.x_train, job.t_train, job.nets)
     run_block = _post_block if buf.post else _pre_block
     active = list(ks)
     for i0 in range(0, buf.n_it, buf.block):

@@ -68,7 +68,8 @@ def _reference_loop(
 ) -> list[RunResult]:
     """:func:`train_reference`'s iterations, once its inputs are checked."""
     nets = init_nets(protocol, data.n_features, data.n_classes, len(opts))
-    next_batch = batch_indices(protocol, data.x_train.shape[0])
+    sizes = nets[0].sizes if nets else ()
+    next_batch = batch_indices(protocol, data.x_train.shape[0], sizes=sizes, n_runs=len(nets))
     n_it = protocol.iterations
     losses = np.full((len(opts), n_it), np.nan)
     evals = protocol.eval_points()

@@ -93,14 +93,25 @@ class MultiLayerNet:
         See :func:`init_scale`. Default ``'relu'`` (He).
     weight_decay_lambda : float
         L2 strength :math:`\\lambda \\ge 0`. Default 0.
-    seed : int, numpy.random.Generator or None
+    seed : int, numpy.random.Generator, numpy.random.RandomState or None
         Source of the initial weights. ``None`` draws from NumPy's global
         generator (``np.random.randn``) exactly as the book does, so
-        ``np.random.seed`` reproduces book results; an int or Generator makes
-        the net reproducible on its own.
+        ``np.random.seed`` reproduces book results; a ``RandomState`` gives the
+        same draws from its own stream; an int or Generator makes the net
+        reproducible on its own.
     dtype : float32 or float64
         Parameter dtype. Default float64, as the book.
     """
+
+    input_size: int
+    output_size: int
+    hidden_size_list: list[int]
+    hidden_layer_num: int
+    activation: str
+    dtype: np.dtype
+    weight_decay_lambda: float
+    layers: OrderedDict[str, Any]
+    last_layer: SoftmaxWithLoss
 
     def __init__(
         self,
@@ -111,7 +122,7 @@ class MultiLayerNet:
         weight_init_std: str | float = "relu",
         weight_decay_lambda: float = 0,
         *,
-        seed: int | np.random.Generator | None = None,
+        seed: int | np.random.Generator | np.random.RandomState | None = None,
         dtype: Any = np.float64,
     ) -> None:
         hidden_size_list = list(hidden_size_list)
@@ -143,8 +154,13 @@ class MultiLayerNet:
         self.params: dict[str, np.ndarray] = {}
         self._init_weight(weight_init_std, seed)
 
-        act = ACTIVATIONS[activation]
-        self.layers: OrderedDict[str, Any] = OrderedDict()
+        self._build_layers()
+
+    def _build_layers(self) -> None:
+        """``Affine{i}``, ``Activation_function{i}`` per hidden layer, the output
+        ``Affine`` and ``last_layer``, on the arrays of ``params``."""
+        act = ACTIVATIONS[self.activation]
+        self.layers = OrderedDict()
         for idx in range(1, self.hidden_layer_num + 1):
             self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
             self.layers[f"Activation_function{idx}"] = act()
@@ -159,14 +175,17 @@ class MultiLayerNet:
 
     def _init_weight(self, weight_init_std, seed) -> None:
         sizes = self.sizes
-        draw = np.random.randn if seed is None else np.random.default_rng(seed).standard_normal
+        if seed is None or isinstance(seed, np.random.RandomState):
+            # the book's draw, np.random.randn(n_in, n_out), from the global generator or,
+            # as the same stream, from the RandomState given
+            randn = np.random.randn if seed is None else seed.randn
+            draw = lambda shape: randn(*shape)  # noqa: E731
+        else:
+            draw = np.random.default_rng(seed).standard_normal
         for idx in range(1, len(sizes)):
             scale = init_scale(weight_init_std, sizes[idx - 1])
-            w = (
-                scale * draw(sizes[idx - 1], sizes[idx])
-                if seed is None
-                else scale * draw((sizes[idx - 1], sizes[idx]))
-            )
+            z = draw((sizes[idx - 1], sizes[idx]))
+            w = scale * z
             self.params[f"W{idx}"] = np.asarray(w, dtype=self.dtype)
             self.params[f"b{idx}"] = np.zeros(sizes[idx], dtype=self.dtype)
 
@@ -187,8 +206,9 @@ class MultiLayerNet:
             x = layer.forward(x)
         return x
 
-    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
-        """Cross-entropy plus :math:`\\tfrac{\\lambda}{2}\\sum\\lVert W\\rVert^2`."""
+    def loss(self, x: np.ndarray, t: np.ndarray) -> np.float64:
+        """The book's cross-entropy (see :class:`~optimlab.nn.SoftmaxWithLoss`) plus
+        :math:`\\tfrac{\\lambda}{2}\\sum\\lVert W\\rVert^2`."""
         y = self.predict(x)
         return self.last_layer.forward(y, t) + self.weight_decay_loss()
 
@@ -198,13 +218,13 @@ class MultiLayerNet:
         weights = (self.params[f"W{idx}"] for idx in range(1, self.hidden_layer_num + 2))
         return l2_penalty(self.weight_decay_lambda, weights)
 
-    def accuracy(self, x: np.ndarray, t: np.ndarray) -> float:
-        """Fraction of samples whose highest score is the label."""
+    def accuracy(self, x: np.ndarray, t: np.ndarray) -> np.float64:
+        """Fraction of samples whose highest score is the label (a ``numpy.float64``)."""
         y = np.argmax(self.predict(x), axis=1)
         t = np.asarray(t)
         if t.ndim != 1:
             t = np.argmax(t, axis=1)
-        return float(np.sum(y == t) / x.shape[0])
+        return np.float64(np.sum(y == t) / x.shape[0])
 
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow: two losses per parameter)."""
@@ -212,6 +232,11 @@ class MultiLayerNet:
         def loss_w(_):
             return self.loss(x, t)
 
+        return self._numerical_gradients(loss_w)
+
+    def _numerical_gradients(self, loss_w) -> dict[str, np.ndarray]:
+        """:func:`~optimlab.nn.numerical_gradient` of ``loss_w`` for every parameter, in
+        :meth:`_param_keys` order (the order matters when the loss draws random numbers)."""
         return {k: _numerical_gradient(loss_w, self.params[k]) for k in self._param_keys()}
 
     def _param_keys(self) -> list[str]:
@@ -223,6 +248,11 @@ class MultiLayerNet:
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients by backpropagation, ``{'W1': ..., 'b1': ..., ...}``."""
         self.loss(x, t)
+        return self._backprop()
+
+    def _backprop(self) -> dict[str, np.ndarray]:
+        """Backward through ``last_layer`` and ``layers`` after a forward pass; the
+        ``W``/``b`` gradients, with :math:`\\lambda W` added to each ``W``'s."""
         dout = self.last_layer.backward(1)
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
