@@ -8,11 +8,10 @@ objects directly (no ``pyplot`` state, no backend switch) and render with Agg.
 
 from __future__ import annotations
 
-import os
+import io
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.animation import PillowWriter
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -26,9 +25,8 @@ __all__ = [
     "accuracy_figure",
     "loss_figure",
     "paths_figure",
-    "save_figure",
+    "paths_gif",
     "smooth_curve",
-    "write_paths_gif",
 ]
 
 #: Markers per optimizer, in order: the seed's o x s D, then more.
@@ -83,11 +81,6 @@ def smooth_curve(x) -> np.ndarray:
     y = np.convolve(w / w.sum(), signal, mode="valid")  # len(x) + pad
     half = _WINDOW // 2
     return y[half : half + x.size]
-
-
-def save_figure(fig: Figure, path: str | os.PathLike) -> None:
-    """Write ``fig`` as a PNG at :data:`DPI`."""
-    fig.savefig(path, dpi=DPI)
 
 
 # -- paths ---------------------------------------------------------------------------
@@ -204,10 +197,8 @@ def paths_figure(result: PathsResult) -> Figure:
     return fig
 
 
-def write_paths_gif(
-    result: PathsResult, path: str | os.PathLike, *, max_frames: int = 60, fps: int = 10
-) -> None:
-    """An animated GIF of all paths drawn step by step on one panel (Pillow writer)."""
+def paths_gif(result: PathsResult, *, max_frames: int = 60, fps: int = 10) -> bytes:
+    """An animated GIF of all paths drawn step by step on one panel, as bytes."""
     fig = Figure(figsize=(8.0, 5.6), layout="constrained")
     ax = fig.subplots()
     _draw_landscape(ax, result, grey=True)  # coloured paths on grey contours
@@ -242,14 +233,35 @@ def write_paths_gif(
     frames = np.concatenate([frames, np.repeat(frames[-1:], fps // 2)])  # hold the end
     fig.draw_without_rendering()  # lay out once, then keep it: frames only move lines
     fig.set_layout_engine("none")
-    writer = PillowWriter(fps=fps)
-    with writer.saving(fig, os.fspath(path), dpi=90):
-        for k in frames:
-            for line, p in zip(lines, result.paths, strict=True):
-                xy = p.xy[: min(k + 1, p.drawn)]
-                line.set_data(xy[:, 0], xy[:, 1])
-            counter.set_text(f"step {k}")
-            writer.grab_frame()
+    images = []
+    for k in frames:
+        for line, p in zip(lines, result.paths, strict=True):
+            xy = p.xy[: min(k + 1, p.drawn)]
+            line.set_data(xy[:, 0], xy[:, 1])
+        counter.set_text(f"step {k}")
+        images.append(_frame(fig, dpi=90))
+    buf = io.BytesIO()
+    images[0].save(
+        buf,
+        format="GIF",
+        save_all=True,
+        append_images=images[1:],
+        duration=int(1000 / fps),
+        loop=0,
+    )
+    return buf.getvalue()
+
+
+def _frame(fig: Figure, *, dpi: int):
+    """``fig`` rendered as an RGB ``PIL.Image`` (what matplotlib's PillowWriter grabs)."""
+    from PIL import Image  # Pillow is a dependency of matplotlib
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="rgba", dpi=dpi)
+    width, height = (int(v * dpi) for v in fig.get_size_inches())
+    return Image.frombuffer("RGBA", (width, height), buf.getvalue(), "raw", "RGBA", 0, 1).convert(
+        "RGB"
+    )
 
 
 # -- the MNIST comparison ----------------------------------------------------------
