@@ -10,6 +10,7 @@ from optimlab import plots
 from optimlab.experiments.paths import run_paths
 from optimlab.functions import get_function
 from optimlab.plots import smooth_curve
+from optimlab.style import DIVERGED, STYLES, rule_key, style_of, styles_for
 
 
 def book_smooth_curve(x):
@@ -74,3 +75,31 @@ def test_gif_has_frames(tmp_path):
     with Image.open(io.BytesIO(data)) as im:
         assert im.format == "GIF" and im.n_frames >= 5
 
+
+def test_style_one_colour_and_marker_per_registered_rule():
+    from optimlab.optim import names
+
+    assert set(STYLES) == set(names())
+    colours = [style_of(n)["color"] for n in names()]
+    markers = [style_of(n)["marker"] for n in names()]
+    assert len(set(colours)) == len(colours) and len(set(markers)) == len(markers)
+    assert DIVERGED["marker"] not in markers  # x means "diverged" in every figure
+
+
+@pytest.mark.parametrize("name", ["adam", "Adam", "adam:lr=0.1", "Adam (lr 0.1)", "Adam #2"])
+def test_style_any_spelling_of_a_rule(name):
+    assert rule_key(name) == "adam"
+    assert style_of(name) == style_of("adam")
+
+
+def test_style_fallback_is_stable_and_never_x():
+    a, b = style_of("myrule"), style_of("MyRule:lr=1")
+    assert a == b and a["marker"] != DIVERGED["marker"]
+    assert a["color"] not in {c for c, _ in STYLES.values()}
+
+
+def test_styles_for_repeats_keep_colour_and_change_line():
+    s = styles_for(["sgd:lr=0.1", "adam", "sgd:lr=0.01"])
+    assert s[0]["color"] == s[2]["color"] and s[0]["marker"] == s[2]["marker"]
+    assert s[0]["linestyle"] != s[2]["linestyle"]
+    assert s[1]["linestyle"] == s[0]["linestyle"]
