@@ -12,6 +12,7 @@ from .errors import (
     DataNotFoundError,
     DownloadError,
     OfflineError,
+    SettingError,
 )
 from .idx import decode_idx, encode_idx, read_idx, write_idx
 from .loader import load_mnist
@@ -25,6 +26,7 @@ __all__ = [
     "DataNotFoundError",
     "DownloadError",
     "OfflineError",
+    "SettingError",
     "decode_idx",
     "encode_idx",
     "load_mnist",
