@@ -272,7 +272,7 @@ def test_cache_that_is_a_file_is_named_and_nothing_is_created(tmp_path, monkeypa
     blocker.write_text("not a folder")
     monkeypatch.setenv("OPTIMLAB_CACHE", str(blocker / "sub"))
     monkeypatch.setenv("OPTIMLAB_OFFLINE", "0")
-    with pytest.raises(SettingError, match=r"from OPTIMLAB_CACHE\) cannot be created: .* is a file"):
+    with pytest.raises(SettingError, match=r"OPTIMLAB_CACHE\) cannot be created: .* is a file"):
         load_mnist(dataset="synthetic")
     assert blocker.read_text() == "not a folder"
 

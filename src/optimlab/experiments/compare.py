@@ -9,6 +9,7 @@ figures and the summary read: each loss curve smoothed with the book's
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -136,7 +137,7 @@ def estimate_memory(
     """
     item = np.dtype(protocol.dtype).itemsize
     sizes = [n_inputs, *protocol.hidden, n_classes]
-    params = sum(a * b + b for a, b in zip(sizes, sizes[1:], strict=False))
+    params = sum(a * b + b for a, b in itertools.pairwise(sizes))
     rows = max(protocol.batch_size, n_test)
     return MemoryEstimate(
         {

@@ -32,11 +32,10 @@ from ..optim import create, parse_spec
 __all__ = [
     "ESCAPE",
     "MAX_STEPS",
-    "default_rate",
-    "exit_point",
-    "with_default_rate",
     "PathResult",
     "PathsResult",
+    "default_rate",
+    "exit_point",
     "format_options",
     "gd_iterates",
     "heavy_ball_iterates",
@@ -46,6 +45,7 @@ __all__ = [
     "run_paths",
     "theory_path",
     "view_window",
+    "with_default_rate",
 ]
 
 #: A path that goes this many half-widths of the window from its centre has diverged.
