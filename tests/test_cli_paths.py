@@ -96,8 +96,9 @@ def test_divergence_is_reported_and_others_written(tmp_path):
         (["--start", "1"], "--start", "X,Y"),
         (["--start", "a,b"], "--start", "X,Y"),
         (["--start", "1,inf"], "--start", "finite"),
-        (["--steps", "0"], "--steps", "x>=1"),
-        (["--steps", "-3"], "--steps", "x>=1"),
+        (["--steps", "0"], "--steps", "1<=x<=100000"),
+        (["--steps", str(10**10)], "--steps", "1<=x<=100000"),
+        (["--steps", "-3"], "--steps", "1<=x<=100000"),
     ],
 )
 def test_bad_input_exits_2_naming_the_option(tmp_path, args, option, valid):

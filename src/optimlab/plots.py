@@ -39,8 +39,13 @@ __all__ = [
 
 DPI = 150
 #: landmarks, drawn under the paths so the last steps stay visible
-_MINIMUM = {"marker": "+", "markersize": 11, "markeredgewidth": 1.2, "color": "0.25"}
-_SADDLE = {
+_MINIMUM: dict[str, Any] = {
+    "marker": "+",
+    "markersize": 11,
+    "markeredgewidth": 1.2,
+    "color": "0.25",
+}
+_SADDLE: dict[str, Any] = {
     "marker": "s",
     "markersize": 9,
     "markeredgewidth": 1.2,
@@ -97,7 +102,14 @@ def _levels_for(Z: np.ndarray, *, log: bool, n: int = 12) -> np.ndarray:
     return np.linspace(lo, hi if hi > lo else lo + 1.0, n)
 
 
-def _draw_landscape(ax, result: PathsResult, *, grey: bool = False, xlim=None, ylim=None) -> None:
+def _draw_landscape(
+    ax,
+    result: PathsResult,
+    *,
+    grey: bool = False,
+    xlim: tuple[float, float] | None = None,
+    ylim: tuple[float, float] | None = None,
+) -> None:
     """Contours of the function over ``xlim`` × ``ylim`` (default: the result's window)
     and its landmarks (minima ``+``, saddles hollow squares), under the paths."""
     fn = result.function
@@ -231,7 +243,7 @@ def _draw_theory(ax, p: PathResult) -> bool:
     return True
 
 
-_THEORY = {
+_THEORY: dict[str, Any] = {
     "marker": "o",
     "color": "0.2",
     "markersize": 8,
@@ -313,10 +325,8 @@ def paths_figure(result: PathsResult) -> Figure:
 
 def _paths_legend(result: PathsResult, has_theory: bool) -> list[Line2D]:
     fn = result.function
-    handles = [
-        Line2D([], [], linestyle="", markersize=8, markeredgecolor="white", label="end point", **s)
-        for s in [{"marker": "o", "color": "0.35"}]
-    ]
+    end: dict[str, Any] = {"marker": "o", "color": "0.35", "markeredgecolor": "white"}
+    handles = [Line2D([], [], linestyle="", markersize=8, label="end point", **end)]
     if has_theory:
         rules = sorted({p.label for p in result.paths if p.theory is not None and p.theory_drawn})
         handles.append(

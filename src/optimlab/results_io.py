@@ -59,6 +59,9 @@ __all__ = [
 class OutputError(OSError):
     """A result file could not be written; the message names it and the reason."""
 
+    def __str__(self) -> str:  # the message alone, without OSError's "[Errno N]"
+        return str(self.strerror)
+
 
 def _reason(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -71,8 +74,20 @@ def output_error(path: str | os.PathLike, exc: OSError) -> OutputError:
     return OutputError(exc.errno or 0, f"cannot write {os.fspath(path)}: {_reason(exc)}")
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _temp_beside(path: Path) -> tuple[int, Path]:
+    """A new temporary file in ``path``'s folder with the permissions ``open`` would give
+    (``mkstemp`` makes it private)."""
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+    except OSError:  # a file system without permissions: keep what it gives
+        pass
     return fd, Path(name)
 
 
