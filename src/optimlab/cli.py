@@ -225,7 +225,8 @@ def compare(
     data, protocol, specs = run_inputs(**options)
     data = _subset(data, protocol, train_size, test_size)
     _check_memory(data, protocol, len(specs))
-    _heading(_compare_heading(data, protocol, specs, engine))
+    sizes = f"{len(data.t_train)} training, {len(data.t_test)} test samples"
+    _heading(_compare_heading(f"{data.name} ({sizes})", protocol, specs, engine))
     with _output_folder(out) as folder:
         result = _train(specs, data, protocol, engine, workers)
         files = _save(save_compare, result, folder)
@@ -287,10 +288,9 @@ def _check_memory(data: Dataset, protocol: Protocol, n_runs: int) -> None:
     )
 
 
-def _compare_heading(data: Dataset, protocol: Protocol, specs: Sequence[str], engine: str) -> str:
+def _compare_heading(data: str, protocol: Protocol, specs: Sequence[str], engine: str) -> str:
     return (
-        f"Training {', '.join(optimizer_labels(specs))} on {data.name} "
-        f"({len(data.t_train)} training, {len(data.t_test)} test samples): "
+        f"Training {', '.join(optimizer_labels(specs))} on {data}: "
         f"{protocol.iterations} iterations each, {engine} engine"
     )
 
@@ -373,11 +373,11 @@ def demo(engine: str, iterations: int, gif: bool, out: Path) -> None:
             + _paths_heading(fn, fn.optimizers, fn.steps, gif)
         )
         _write_paths(run_paths(fn.optimizers, fn), folder / "paths", gif=gif)
-        data = load_data("mnist")
         _heading(
             "Part 2 of 2: the book's optimizer_compare_mnist.py. "
-            + _compare_heading(data, protocol, DEFAULT_OPTIMIZERS, engine)
+            + _compare_heading("MNIST", protocol, DEFAULT_OPTIMIZERS, engine)
         )
+        data = load_data("mnist")
         result = _train(DEFAULT_OPTIMIZERS, data, protocol, engine)
         files = _save(save_compare, result, folder / "compare")
     _echo_compare(result)

@@ -540,7 +540,7 @@ def accuracy_figure(result: CompareResult) -> Figure:
     full.set_title("all points", fontsize=11)
     full.set_ylabel("test accuracy (%)")
     zoom.set_ylim(lo, hi)
-    zoom.set_title(f"zoom on {lo:.4g}-{hi:.4g}% (grey band on the left)", fontsize=11)
+    zoom.set_title(f"zoom on {lo:.1f}-{hi:.1f}% (the grey band on the left)", fontsize=11)
     for ax in (full, zoom):
         ax.set_xlabel("iterations")
         ax.set_xlim(0, 1.02 * result.iterations[-1])  # room for the last markers

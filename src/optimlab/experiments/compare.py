@@ -1,4 +1,4 @@
-"""The seed's MNIST comparison (``optimizer_compare_mnist.py``) as a function.
+"""The book's MNIST comparison (``optimizer_compare_mnist.py``) as a function.
 
 :func:`run_compare` calls :func:`optimlab.experiments.train` and adds what the
 figures and the summary read: each loss curve smoothed with the book's
@@ -34,7 +34,7 @@ __all__ = [
     "run_compare",
 ]
 
-#: The seed's four rules with the book's default hyperparameters.
+#: The book's four rules with the book's default hyperparameters.
 DEFAULT_OPTIMIZERS = ("sgd", "momentum", "adagrad", "adam")
 
 
@@ -204,7 +204,7 @@ def run_compare(
 
 
 def format_losses(i: int, labels: Sequence[str], losses: Sequence[float]) -> str:
-    """The seed's printout of iteration ``i`` (0-based): a header, then ``label:loss`` lines."""
+    """The book's printout of iteration ``i`` (0-based): a header, then ``label:loss`` lines."""
     lines = [f"=========== iteration:{i} ==========="]
     lines += [f"{label}:{float(loss)}" for label, loss in zip(labels, losses, strict=True)]
     return "\n".join(lines)

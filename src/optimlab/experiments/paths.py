@@ -7,7 +7,7 @@ records the start and every iterate. A rule *diverges* at step ``N`` when the
 :data:`ESCAPE` half-widths of the view window from its centre; its path stops
 there and the other rules are unaffected.
 
-On a diagonal quadratic ``f = (a x² + b y²) / 2`` (the seed's bowl has
+On a diagonal quadratic ``f = (a x² + b y²) / 2`` (the book's bowl has
 ``a = 0.1``, ``b = 2``) two rules have closed forms, computed here without
 running them:
 
