@@ -21,11 +21,14 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from .style import STYLES
+
 if TYPE_CHECKING:
     from .experiments.compare import CompareResult
     from .experiments.paths import PathResult, PathsResult
 
 __all__ = [
+    "MARKERS",
     "accuracy_figure",
     "accuracy_range",
     "gif_frame_count",
@@ -38,6 +41,9 @@ __all__ = [
 ]
 
 DPI = 150
+#: Markers in the order of the registered rules (:data:`optimlab.style.STYLES`), never
+#: ``x``; kept for callers that index markers by position. Prefer ``style.style_of``.
+MARKERS = tuple(marker for _, marker in STYLES.values())
 #: landmarks, drawn under the paths so the last steps stay visible
 _MINIMUM: dict[str, Any] = {
     "marker": "+",
