@@ -192,6 +192,14 @@ def test_paths_steps_have_an_upper_bound(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+# -- NaN and inf past the option checks ------------------------------------------------
+@pytest.mark.parametrize("value", ["nan", "inf", "-1"])
+def test_weight_decay_names_the_option(tmp_path, data_dir, value):
+    res = invoke("compare", "--data-dir", data_dir, *SMALL, "--weight-decay", value)
+    line = error_line(res, 2)
+    assert "'--weight-decay'" in line and "weight_decay_lambda" not in res.output
+
+
 # -- data errors -----------------------------------------------------------------------
 def test_unreadable_data_file_is_named(tmp_path, data_dir, monkeypatch):
     real = Path.read_bytes

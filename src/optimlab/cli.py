@@ -13,6 +13,7 @@ compare | head -1``) is ignored, so results still reach ``--out``.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -223,6 +224,11 @@ def compare(
     loss.png (smoothed as in the book), accuracy.png, loss.csv and summary.json.
     """
     data, protocol, specs = run_inputs(**options)
+    if not 0 <= protocol.weight_decay < math.inf:  # until Protocol checks it (H4's fields)
+        raise click.BadParameter(
+            f"expected a finite number >= 0, got {protocol.weight_decay!r}",
+            param_hint="'--weight-decay'",
+        )
     data = _subset(data, protocol, train_size, test_size)
     _check_memory(data, protocol, len(specs))
     sizes = f"{len(data.t_train)} training, {len(data.t_test)} test samples"
