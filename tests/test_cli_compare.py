@@ -222,6 +222,13 @@ def test_demo_offline_small(tmp_path, monkeypatch):
     out = tmp_path / "demo"
     res = invoke("demo", "--iterations", "2", "--no-gif", "--out", str(out))
     assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    # a heading says what runs before each part starts
+    assert lines[0].startswith("== Part 1 of 2: the book's optimizer_compare_naive.py")
+    part2 = next(i for i, line in enumerate(lines) if line.startswith("== Part 2 of 2"))
+    assert "optimizer_compare_mnist.py" in lines[part2] and "2 iterations" in lines[part2]
+    assert part2 < lines.index("=========== iteration:0 ===========")
+    assert any(line.startswith("SGD ") for line in lines[:part2])  # part 1's results first
     assert {p.name for p in (out / "paths").iterdir()} == {"paths.png", "paths.csv"}
     assert {p.name for p in (out / "compare").iterdir()} == {
         "loss.png",
@@ -264,3 +271,21 @@ def test_printed_losses_are_the_recorded_ones(tmp_path, data_dir):
         rows = {(int(r["iteration"]), r["optimizer"]): float(r["loss"]) for r in csv.DictReader(f)}
     for (i, label), value in printed.items():
         assert rows[(i + 1, label)] == value  # CSV iterations count updates, from 1
+
+
+def test_train_and_test_size_and_workers(tmp_path, data_dir):
+    out = tmp_path / "out"
+    args = ["--train-size", "20", "--test-size", "5", "--workers", "1"]
+    res = invoke("compare", "--data-dir", str(data_dir), *SMALL, *args, "--out", str(out))
+    assert res.exit_code == 0, res.output
+    heading = next(line for line in res.output.splitlines() if line.startswith("== "))
+    assert "(20 training, 5 test samples)" in heading
+    full = invoke("compare", "--data-dir", str(data_dir), *SMALL, "--out", str(tmp_path / "f"))
+    assert full.exit_code == 0, full.output
+    assert (out / "loss.csv").read_bytes() != (tmp_path / "f" / "loss.csv").read_bytes()
+
+
+def test_train_size_must_hold_a_batch(tmp_path, data_dir):
+    res = invoke("compare", "--data-dir", str(data_dir), *SMALL, "--train-size", "5")
+    assert res.exit_code == 2 and "'--train-size'" in res.output
+    assert "5 training samples cannot fill a batch of 8; valid: 8..40" in res.output

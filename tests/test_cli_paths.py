@@ -96,8 +96,9 @@ def test_divergence_is_reported_and_others_written(tmp_path):
         (["--start", "1"], "--start", "X,Y"),
         (["--start", "a,b"], "--start", "X,Y"),
         (["--start", "1,inf"], "--start", "finite"),
-        (["--steps", "0"], "--steps", "x>=1"),
-        (["--steps", "-3"], "--steps", "x>=1"),
+        (["--steps", "0"], "--steps", "1<=x<=100000"),
+        (["--steps", str(10**10)], "--steps", "1<=x<=100000"),
+        (["--steps", "-3"], "--steps", "1<=x<=100000"),
     ],
 )
 def test_bad_input_exits_2_naming_the_option(tmp_path, args, option, valid):
@@ -125,3 +126,20 @@ def test_help_lists_commands_and_options():
     res = invoke("paths", "--help")
     for opt in ("--function", "--start", "--steps", "--optimizer", "--gif", "--out"):
         assert opt in res.output
+
+
+def test_heading_before_the_gif_is_drawn(tmp_path):
+    res = invoke("paths", "--function", "saddle", "--steps", "3", "--gif", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    first = res.output.splitlines()[0]
+    assert first.startswith("== Paths of SGD, Momentum, AdaGrad, Adam on saddle")
+    assert "paths.gif (a few seconds)" in first
+
+
+def test_rule_without_lr_uses_the_functions_rate(tmp_path):
+    res = invoke("paths", "--optimizer", "adam", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    rows = read_csv(tmp_path / "paths.csv")
+    want = run_paths(["adam:lr=0.3"], get_function("bowl")).paths[0].xy
+    got = np.array([[float(r["x"]), float(r["y"])] for r in rows])
+    np.testing.assert_array_equal(got, want)  # the bowl's Adam rate, not 0.001

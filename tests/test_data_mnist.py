@@ -121,7 +121,21 @@ def test_zeroed_mnist_file_of_the_right_size_fails_the_checksum(tmp_path):
     (folder / "t10k-labels-idx1-ubyte.gz").unlink()
     zeroed = folder / "t10k-labels-idx1-ubyte"
     zeroed.write_bytes(bytes(10008))
-    with pytest.raises(ChecksumError, match="not a valid IDX file either") as info:
+    with pytest.raises(ChecksumError, match="is corrupt: it has the name and size") as info:
         load_mnist(data_dir=folder)
     assert str(zeroed) in str(info.value)
     assert "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2" in str(info.value)
+
+
+def test_zeroed_payload_under_an_intact_header_is_corrupt_not_own_data(tmp_path):
+    """A valid IDX file of the standard name and size is a damaged copy, not 'your own data'."""
+    import gzip
+
+    folder = tmp_path / "mnist"
+    shutil.copytree(packaged_folder(), folder, ignore=shutil.ignore_patterns("__*"))
+    images = folder / "train-images-idx3-ubyte.gz"
+    raw = gzip.decompress(images.read_bytes())
+    images.write_bytes(gzip.compress(raw[:16] + bytes(len(raw) - 16)))  # header kept
+    with pytest.raises(ChecksumError, match="is corrupt") as info:
+        load_mnist(data_dir=folder)
+    assert str(images) in str(info.value)

@@ -20,6 +20,7 @@ from optimlab.data import (
     DataError,
     DataNotFoundError,
     OfflineError,
+    SettingError,
     load_mnist,
 )
 from optimlab.data.sources import Settings, cache_path
@@ -231,6 +232,10 @@ def test_offline_with_a_corrupt_cache_removes_it_and_says_so(cache, registered):
         ({}, False, None),
         ({"OPTIMLAB_OFFLINE": "0"}, False, None),
         ({"OPTIMLAB_OFFLINE": "TRUE"}, True, None),
+        ({"OPTIMLAB_OFFLINE": " Yes "}, True, None),
+        ({"OPTIMLAB_OFFLINE": "off"}, False, None),
+        ({"OPTIMLAB_OFFLINE": "False"}, False, None),
+        ({"OPTIMLAB_OFFLINE": ""}, False, None),
         (
             {"OPTIMLAB_MIRRORS": " http://a/, http://b/\nhttp://c "},
             False,
@@ -254,3 +259,48 @@ def test_cache_folder_defaults_and_overrides(monkeypatch):
     assert explicit.cache_dir == Path("/c")
     from_env = Settings.from_env(environ={"OPTIMLAB_DATA": "/d"})
     assert from_env.data_dir == Path("/d") and from_env.data_dir_origin == "OPTIMLAB_DATA"
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "y", "offline"])
+def test_offline_flag_rejects_other_spellings(value):
+    with pytest.raises(SettingError, match=f"OPTIMLAB_OFFLINE='{value}' is not a yes/no value"):
+        Settings.from_env(environ={"OPTIMLAB_OFFLINE": value})
+
+
+def test_cache_that_is_a_file_is_named_and_nothing_is_created(tmp_path, monkeypatch, registered):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("OPTIMLAB_CACHE", str(blocker / "sub"))
+    monkeypatch.setenv("OPTIMLAB_OFFLINE", "0")
+    with pytest.raises(SettingError, match=r"OPTIMLAB_CACHE\) cannot be created: .* is a file"):
+        load_mnist(dataset="synthetic")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_unwritable_cache_is_named_and_leaves_no_empty_folder(tmp_path, monkeypatch, registered):
+    cache = tmp_path / "ro-cache"
+    cache.mkdir()
+    monkeypatch.setenv("OPTIMLAB_CACHE", str(cache))
+    monkeypatch.setenv("OPTIMLAB_OFFLINE", "0")
+
+    def refuse(self, *args, **kwargs):  # a read-only folder, even for root
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "touch", refuse)
+    with pytest.raises(SettingError, match=r"ro-cache \(from OPTIMLAB_CACHE\) is not writable"):
+        load_mnist(dataset="synthetic")
+    assert list(cache.iterdir()) == []  # the dataset's subfolder was removed again
+
+
+def test_unreadable_data_file_is_named(tmp_path, monkeypatch):
+    folder, _ = own_dataset(tmp_path, n_train=3, n_test=2)
+    real = Path.read_bytes
+
+    def read_bytes(self):
+        if self.name.startswith("t10k-labels"):
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with pytest.raises(DataError, match=r"cannot read .*t10k-labels-idx1-ubyte\.gz: Permission"):
+        load_mnist(data_dir=folder)

@@ -112,6 +112,7 @@ LAYERS = {
     "optimlab": 0,
     "optimlab._lazy": 0,
     "optimlab.procutil": 0,
+    "optimlab.style": 0,
     "optimlab.optim": 1,
     "optimlab.nn": 1,
     "optimlab.data": 1,
@@ -128,6 +129,7 @@ LAYERS = {
     "optimlab.sweep.cli": 7,
     "optimlab.cli_options": 7,
     "optimlab.cli": 7,
+    "optimlab.__main__": 8,
 }
 
 #: may be imported inside a function: optional extras, loaded only when used

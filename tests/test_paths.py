@@ -31,7 +31,7 @@ def test_seed_sgd_path_is_the_hand_computed_one():
 
 def test_paths_follow_the_book_loop():
     """Same as the book's optimizer_compare_naive.py: update with df at each step."""
-    for spec, opt in (("momentum:lr=0.1", Momentum(lr=0.1)), ("nesterov", Nesterov())):
+    for spec, opt in (("momentum:lr=0.1", Momentum(lr=0.1)), ("nesterov:lr=0.01", Nesterov())):
         params = {"x": -7.0, "y": 2.0}
         hist = []
         for _ in range(30):
@@ -120,7 +120,7 @@ def test_labels():
 
 
 def test_bad_input():
-    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"steps must be an integer in 1\.\.100000"):
         run_paths(["sgd"], BOWL, steps=0)
     with pytest.raises(ValueError, match="unknown optimizer"):
         run_paths(["nope"], BOWL)
@@ -143,3 +143,40 @@ def test_a_far_start_draws_without_warnings(tmp_path):
     result = run_paths(["sgd:lr=0.01", "adam:lr=0.1"], fn, start=(1e200, 1e200))
     assert all(p.diverged_at == 1 for p in result.paths)
     paths_figure(result).savefig(tmp_path / "p.png")  # filterwarnings=error would raise
+
+
+@pytest.mark.parametrize(
+    ("given", "used", "defaulted"),
+    [
+        ("adam", "adam:lr=0.3", True),  # the bowl's Adam rate, not Adam's 0.001
+        ("adam:beta1=0.8", "adam:lr=0.3,beta1=0.8", True),
+        ("nadam", "nadam:lr=0.3", True),  # a relative's rate
+        ("nesterov", "nesterov:lr=0.1", True),
+        ("sgd:lr=0.5", "sgd:lr=0.5", False),  # a rate given is kept
+        ("adadelta", "adadelta", False),  # no rate on the bowl for it: its own default
+    ],
+)
+def test_rule_without_lr_takes_the_functions_rate(given, used, defaulted):
+    from optimlab.experiments.paths import with_default_rate
+
+    assert with_default_rate(given, BOWL) == (used, defaulted)
+    path = run_paths([given], BOWL, steps=3).paths[0]
+    assert path.spec == used and path.default_rate is defaulted
+
+
+def test_steps_have_a_stated_upper_bound():
+    from optimlab.experiments.paths import MAX_STEPS
+
+    with pytest.raises(ValueError, match=f"steps must be an integer in 1..{MAX_STEPS}"):
+        run_paths(["sgd"], BOWL, steps=MAX_STEPS + 1)
+
+
+def test_exit_point_is_on_the_edge_between_the_last_inside_and_first_outside():
+    from optimlab.experiments.paths import exit_point
+
+    window = ((-1.0, 1.0), (-1.0, 1.0))
+    xy = np.array([[0.0, 0.0], [0.5, 0.5], [2.0, 0.8], [0.0, 0.0]])
+    k, x, y = exit_point(window, xy)
+    # segment (0.5, 0.5) -> (2, 0.8) meets x = 1 a third of the way: y = 0.5 + 0.3 / 3
+    assert (k, x, y) == pytest.approx((2, 1.0, 0.6))
+    assert exit_point(window, xy[:2]) is None

@@ -1,16 +1,23 @@
 """The ``optimlab`` command: the book's two optimizer comparisons, with figures.
 
 ``optimlab paths`` draws rules' paths on 2-D functions, ``optimlab compare``
-trains the seed's MNIST network once per rule, ``optimlab demo`` runs both with
-the seed's settings. Each command parses its options, calls one function,
+trains the book's MNIST network once per rule, ``optimlab demo`` runs both with
+the book's settings. Each command parses its options, calls one function,
 writes its files and prints where they went.
+
+Output files are rendered in full and then replaced together
+(:func:`optimlab.results_io.commit_files`); a closed standard output (``optimlab
+compare | head -1``) is ignored, so results still reach ``--out``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
@@ -29,15 +36,57 @@ from .cli_options import (
 from .experiments.compare import (
     DEFAULT_OPTIMIZERS,
     CompareResult,
+    available_memory,
+    estimate_memory,
     format_losses,
     run_compare,
 )
-from .experiments.paths import PathsResult, optimizer_labels, run_paths
+from .experiments.paths import MAX_STEPS, PathsResult, optimizer_labels, run_paths
 from .experiments.protocol import Dataset, Protocol
-from .functions import FUNCTIONS, get_function
-from .results_io import save_compare, save_paths
+from .functions import FUNCTIONS, Function2D, get_function
+from .results_io import OutputError, save_compare, save_paths
 
 __all__ = ["main"]
+
+
+class _PipeSafe:
+    """A text stream that keeps working after its reader has gone (``| head -1``).
+
+    The first ``BrokenPipeError`` points the file descriptor at ``/dev/null``
+    (so the interpreter's final flush is quiet too); from then on output is
+    dropped and the command carries on, so its files are still written.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._gone = False
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # click probes with b"" for binary streams
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if not self._gone:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def _drop(self) -> None:
+        self._gone = True
+        with contextlib.suppress(OSError, ValueError):  # no descriptor (a test's buffer)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -48,6 +97,8 @@ def main() -> None:
     Start with `optimlab demo`: the book's two comparisons (chapter 6), figures
     in results/demo.
     """
+    if not isinstance(sys.stdout, _PipeSafe):
+        sys.stdout = _PipeSafe(sys.stdout)
 
 
 # -- paths ---------------------------------------------------------------------------
@@ -58,7 +109,7 @@ def main() -> None:
     type=click.Choice(list(FUNCTIONS)),
     default="bowl",
     show_default=True,
-    help="Test function; bowl is the seed's x²/20 + y².",
+    help="Test function; bowl is the book's x²/20 + y².",
 )
 @click.option(
     "--start",
@@ -68,14 +119,14 @@ def main() -> None:
 )
 @click.option(
     "--steps",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_STEPS),
     default=None,
-    help="Number of updates.  [default: the function's; 30 for bowl]",
+    help=f"Number of updates, at most {MAX_STEPS}.  [default: the function's; 30 for bowl]",
 )
 @optimizer_option(
-    help="Update rule as name[:key=value,...], repeatable.  [default: SGD, "
-    "Momentum, AdaGrad, Adam, for bowl with the seed's lr 0.95, 0.1, 1.5, "
-    "0.3; other functions use rates suited to them]"
+    help="Update rule as name[:key=value,...], repeatable; without lr it takes the "
+    "function's rate for that rule.  [default: SGD, Momentum, AdaGrad, Adam, for bowl "
+    "with the book's lr 0.95, 0.1, 1.5, 0.3; other functions use rates suited to them]"
 )
 @click.option(
     "--gif/--no-gif",
@@ -94,16 +145,30 @@ def paths(
 ) -> None:
     """Paths of update rules on a 2-D function (the book's optimizer_compare_naive.py).
 
-    Writes paths.png (one panel per rule; on the quadratic bowl, the closed-form
-    gradient-descent / heavy-ball iterates dashed grey), paths.csv (optimizer,
-    step, x, y, f) and, with --gif, paths.gif.
+    Writes paths.png (one panel per rule; on a quadratic, the closed-form
+    gradient-descent / heavy-ball iterates as hollow circles), paths.csv
+    (optimizer, step, x, y, f) and, with --gif, paths.gif.
     """
-    out = writable_out(out)
     fn = get_function(function)
-    result = run_paths(optimizer or fn.optimizers, fn, start, steps)
-    files = save_paths(result, out, gif=gif)
+    specs = optimizer or fn.optimizers
+    _heading(_paths_heading(fn, specs, steps or fn.steps, gif))
+    with _output_folder(out) as folder:
+        _write_paths(run_paths(specs, fn, start, steps), folder, gif=gif)
+
+
+def _paths_heading(fn: Function2D, specs: Sequence[str], steps: int, gif: bool) -> str:
+    what = "paths.png, paths.csv" + (" and paths.gif (a few seconds)" if gif else "")
+    return (
+        f"Paths of {', '.join(optimizer_labels(specs))} on {fn.name} "
+        f"(f = {fn.formula}), {steps} steps; drawing {what}"
+    )
+
+
+def _write_paths(result: PathsResult, out: Path, *, gif: bool) -> list[Path]:
+    files = _save(save_paths, result, out, gif=gif)
     _echo_paths(result)
     _echo_written(files)
+    return files
 
 
 def _echo_paths(result: PathsResult) -> None:
@@ -123,25 +188,122 @@ def _echo_paths(result: PathsResult) -> None:
 @main.command()
 @optimizer_option(default=DEFAULT_OPTIMIZERS)
 @protocol_options
+@click.option(
+    "--train-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use the first N training samples.  [default: all]",
+)
+@click.option(
+    "--test-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Use the first N test samples.  [default: all]",
+)
 @engine_option
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes of the fast engine, each with single-threaded BLAS "
+    "(1: run in this process).  [default: the number of cores]",
+)
 @out_option("results/compare")
-def compare(out: Path, engine: str, **options) -> None:
-    """Train the seed's MNIST network once per rule on the same batches
+def compare(
+    out: Path,
+    engine: str,
+    train_size: int | None,
+    test_size: int | None,
+    workers: int | None,
+    **options,
+) -> None:
+    """Train the book's MNIST network once per rule on the same batches
     (the book's optimizer_compare_mnist.py).
 
-    Prints each rule's loss every 100 iterations as the seed does and writes
+    Prints each rule's loss every 100 iterations as the book does and writes
     loss.png (smoothed as in the book), accuracy.png, loss.csv and summary.json.
     """
-    out = writable_out(out)
     data, protocol, specs = run_inputs(**options)
-    result = _train(specs, data, protocol, engine)
-    files = save_compare(result, out)
+    data = _subset(data, protocol, train_size, test_size)
+    _check_memory(data, protocol, len(specs))
+    sizes = f"{len(data.t_train)} training, {len(data.t_test)} test samples"
+    _heading(_compare_heading(f"{data.name} ({sizes})", protocol, specs, engine))
+    with _output_folder(out) as folder:
+        result = _train(specs, data, protocol, engine, workers)
+        files = _save(save_compare, result, folder)
     _echo_compare(result)
     _echo_written(files)
 
 
-def _train(specs: Sequence[str], data: Dataset, protocol: Protocol, engine: str) -> CompareResult:
-    """:func:`run_compare`, printing each rule's loss every 100 iterations as the seed does
+def _subset(
+    data: Dataset, protocol: Protocol, train_size: int | None, test_size: int | None
+) -> Dataset:
+    """The first ``train_size``/``test_size`` samples; ``--train-size`` must hold a batch."""
+    if train_size is None and test_size is None:
+        return data
+    n_train = len(data.t_train) if train_size is None else min(train_size, len(data.t_train))
+    if protocol.batch_size > n_train:
+        raise click.BadParameter(
+            f"{n_train} training samples cannot fill a batch of {protocol.batch_size}; "
+            f"valid: {protocol.batch_size}..{len(data.t_train)} (or a smaller --batch-size)",
+            param_hint="'--train-size'",
+        )
+    return Dataset(
+        data.x_train[:train_size],
+        data.t_train[:train_size],
+        data.x_test[:test_size],
+        data.t_test[:test_size],
+        name=data.name,
+    )
+
+
+#: the option that sets the size of each part of :func:`estimate_memory`
+_MEMORY_OPTION = {
+    "curves": "--iterations",
+    "networks": "--hidden",
+    "activations": "--hidden",
+}
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def _check_memory(data: Dataset, protocol: Protocol, n_runs: int) -> None:
+    """Refuse (``--iterations`` or ``--hidden``) a comparison that cannot fit in memory,
+    before allocating anything, with the estimate and the machine's memory."""
+    available = available_memory()
+    n_inputs = int(data.x_train[:1].size) if len(data.x_train) else 0
+    est = estimate_memory(protocol, n_inputs, data.n_classes, len(data.t_test), n_runs)
+    if available is None or est.total <= 0.8 * available:
+        return
+    parts = ", ".join(f"{name} {_bytes(v)}" for name, v in est.parts.items())
+    raise click.BadParameter(
+        f"{n_runs} runs need about {_bytes(est.total)} of memory ({parts}), more than the "
+        f"{_bytes(available)} this machine has available; choose a smaller value",
+        param_hint=f"'{_MEMORY_OPTION[est.largest]}'",
+    )
+
+
+def _compare_heading(data: str, protocol: Protocol, specs: Sequence[str], engine: str) -> str:
+    return (
+        f"Training {', '.join(optimizer_labels(specs))} on {data}: "
+        f"{protocol.iterations} iterations each, {engine} engine"
+    )
+
+
+def _train(
+    specs: Sequence[str],
+    data: Dataset,
+    protocol: Protocol,
+    engine: str,
+    workers: int | None = None,
+) -> CompareResult:
+    """:func:`run_compare`, printing each rule's loss every 100 iterations as the book does
     (as training goes), with a progress bar on stderr when it is a terminal."""
     labels = optimizer_labels(specs)
     quiet = not sys.stderr.isatty()
@@ -156,11 +318,13 @@ def _train(specs: Sequence[str], data: Dataset, protocol: Protocol, engine: str)
 
         def progress(i: int, losses) -> None:
             bar.update(i - bar.n)
-            if (i - 1) % 100 == 0:  # the seed prints after iterations 0, 100, ... (0-based)
+            if (i - 1) % 100 == 0:  # the book prints after iterations 0, 100, ... (0-based)
                 tqdm.write(format_losses(i - 1, labels, losses), file=sys.stdout)
 
         try:
-            return run_compare(specs, data, protocol, engine=engine, progress=progress)
+            return run_compare(
+                specs, data, protocol, engine=engine, workers=workers, progress=progress
+            )
         except ValueError as exc:  # validated above; kept as a usage error if not
             raise click.UsageError(str(exc)) from None
 
@@ -188,28 +352,66 @@ def _echo_compare(result: CompareResult) -> None:
     type=click.IntRange(min=1),
     default=Protocol().iterations,
     show_default=True,
-    help="MNIST iterations (the seed's 2000; fewer for a quick look).",
+    help="MNIST iterations (the book's 2000; fewer for a quick look).",
 )
 @click.option(
     "--gif/--no-gif", default=True, show_default=True, help="Also write the animated paths.gif."
 )
 @out_option("results/demo")
 def demo(engine: str, iterations: int, gif: bool, out: Path) -> None:
-    """Both of the book's comparisons with the seed's settings, offline.
+    """Both of the book's comparisons with the book's settings, offline.
 
     Writes OUT/paths (paths.png, paths.csv, paths.gif) and OUT/compare (loss.png,
     accuracy.png, loss.csv, summary.json).
     """
-    out = writable_out(out)
     fn = get_function("bowl")
-    path_result = run_paths(fn.optimizers, fn)
-    files = save_paths(path_result, out / "paths", gif=gif)
-    _echo_paths(path_result)
-    data = load_data("mnist")
-    result = _train(DEFAULT_OPTIMIZERS, data, Protocol(iterations=iterations), engine)
-    files += save_compare(result, out / "compare")
+    protocol = Protocol(iterations=iterations)
+    with _output_folder(out) as folder:
+        _heading(
+            "Part 1 of 2: the book's optimizer_compare_naive.py. "
+            + _paths_heading(fn, fn.optimizers, fn.steps, gif)
+        )
+        _write_paths(run_paths(fn.optimizers, fn), folder / "paths", gif=gif)
+        _heading(
+            "Part 2 of 2: the book's optimizer_compare_mnist.py. "
+            + _compare_heading("MNIST", protocol, DEFAULT_OPTIMIZERS, engine)
+        )
+        data = load_data("mnist")
+        result = _train(DEFAULT_OPTIMIZERS, data, protocol, engine)
+        files = _save(save_compare, result, folder / "compare")
     _echo_compare(result)
     _echo_written(files)
+
+
+# -- shared by the commands ----------------------------------------------------------
+def _heading(text: str) -> None:
+    """A line saying what starts now, before a part that takes a while."""
+    click.echo(f"== {text}")
+
+
+@contextlib.contextmanager
+def _output_folder(out: Path) -> Iterator[Path]:
+    """``--out`` created and checked writable (``click.BadParameter`` if not); if the
+    command fails before writing into it, the folders it created are removed again."""
+    created = [p for p in (out, *out.parents) if not p.exists()]
+    folder = writable_out(out)
+    try:
+        yield folder
+    except BaseException:
+        for p in created:  # deepest first; only folders left empty
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise
+
+
+def _save(save, result, out: Path, **kwargs) -> list[Path]:
+    """``save(result, out)``, an :class:`OutputError` (full disk, ...) as one line, exit 1."""
+    try:
+        return save(result, out, **kwargs)
+    except OutputError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:  # making the folder
+        raise click.ClickException(f"cannot write to {out}: {exc.strerror or exc}") from None
 
 
 def _echo_written(files: Sequence[Path]) -> None:

@@ -61,11 +61,11 @@ class Function2D:
     hessian : (float, float) or None
         ``(a, b)`` when ``f = (a x² + b y²) / 2`` exactly, else ``None``.
     optimizers : tuple of str
-        Default rules for this function: the seed's four (SGD, Momentum,
+        Default rules for this function: the book's four (SGD, Momentum,
         AdaGrad, Adam) with learning rates that show each one's character here
-        (the seed's own on ``bowl``).
+        (the book's own on ``bowl``).
     steps : int
-        Default number of steps (the seed's 30 on ``bowl``).
+        Default number of steps (the book's 30 on ``bowl``).
     """
 
     name: str
@@ -84,7 +84,7 @@ class Function2D:
     steps: int = 30
 
 
-# -- bowl: the seed's f(x, y) = x**2/20 + y**2 ------------------------------------------
+# -- bowl: the book's f(x, y) = x**2/20 + y**2 ------------------------------------------
 def _bowl(x, y):
     return x**2 / 20.0 + y**2
 
@@ -177,14 +177,14 @@ FUNCTIONS: dict[str, Function2D] = {
             "(1 - x)² + 100 (y - x²)²",
             _rosenbrock,
             _rosenbrock_grad,
-            start=(-1.5, 2.0),
+            start=(-1.2, 1.0),
             xlim=(-2.0, 2.0),
             ylim=(-1.0, 3.0),
             levels=np.logspace(-1, 3.5, 16),
             log_scale=True,
             minima=((1.0, 1.0),),
-            optimizers=("sgd:lr=0.001", "momentum:lr=0.0015", "adagrad:lr=0.15", "adam:lr=0.15"),
-            steps=300,
+            optimizers=("sgd:lr=0.001", "momentum:lr=0.001", "adagrad:lr=0.22", "adam:lr=0.22"),
+            steps=1000,
         ),
         Function2D(
             "beale",
@@ -254,7 +254,7 @@ FUNCTIONS: dict[str, Function2D] = {
 
 
 def names() -> list[str]:
-    """Names of the test functions, the seed's ``bowl`` first."""
+    """Names of the test functions, the book's ``bowl`` first."""
     return list(FUNCTIONS)
 
 

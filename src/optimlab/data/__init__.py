@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         DataNotFoundError,
         DownloadError,
         OfflineError,
+        SettingError,
     )
     from .idx import decode_idx, encode_idx, read_idx, write_idx
     from .loader import load_mnist
@@ -34,6 +35,7 @@ __all__ = [
     "DataNotFoundError",
     "DownloadError",
     "OfflineError",
+    "SettingError",
     "decode_idx",
     "encode_idx",
     "load_mnist",

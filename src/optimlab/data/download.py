@@ -39,8 +39,8 @@ def manual_instructions(dataset: DatasetSpec, mirrors: Sequence[str]) -> str:
     names = ", ".join(f"{spec.name}.gz" for spec in dataset.files)
     where = "; ".join(mirrors) if mirrors else "(no mirrors configured)"
     return (
-        f"To supply the files by hand, put {names} (gzip-compressed or raw) in a folder DIR "
-        f"and pass --data-dir DIR (data_dir=DIR in Python) or set OPTIMLAB_DATA=DIR. "
+        f"To supply the files by hand, put {names} (gzip-compressed or raw) in a folder DIR,\n"
+        f"then pass --data-dir DIR (data_dir=DIR in Python) or set OPTIMLAB_DATA=DIR.\n"
         f"{dataset.name} is published at: {where}"
     )
 

@@ -9,6 +9,7 @@ __all__ = [
     "DataNotFoundError",
     "DownloadError",
     "OfflineError",
+    "SettingError",
 ]
 
 
@@ -42,3 +43,8 @@ class OfflineError(DataNotFoundError):
 
 class ChecksumSkippedWarning(UserWarning):
     """Files that are not one of the known datasets were loaded without verification."""
+
+
+class SettingError(ValueError):
+    """An environment variable (``OPTIMLAB_OFFLINE``, ``OPTIMLAB_CACHE``, ...) holds a value
+    that cannot be used; the message names the variable, its value and what is valid."""

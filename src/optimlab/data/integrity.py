@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .errors import ChecksumError, DataError
+from .errors import ChecksumError
 from .idx import decode_idx
 from .registry import FileSpec, identify
 
@@ -46,25 +46,23 @@ def require(data: bytes, spec: FileSpec, *, dataset: str, source: str) -> None:
 def check_supplied(data: bytes, spec: FileSpec, *, dataset: str, source: str) -> bool:
     """Check a user-supplied file: ``True`` if verified, ``False`` if it is another dataset.
 
-    A file that differs from the standard one but is a valid IDX file is taken
-    to be the user's own data (the caller should say that the check was
-    skipped). One that matches another known dataset's file, or is not valid
-    IDX although it has the standard file's size (a zeroed or overwritten
-    copy), raises ``ChecksumError``; other invalid files raise ``DataError``
-    from the IDX decoder.
+    A file of the standard file's name and size whose checksum differs is a
+    damaged copy of it and raises ``ChecksumError`` (a zeroed payload under an
+    intact header is still the wrong data). So does one that matches another
+    known dataset's file. A valid IDX file of another size is taken to be the
+    user's own data (the caller should say that the check was skipped); other
+    invalid files raise ``DataError`` from the IDX decoder.
     """
     digest = sha256_hex(data)
     if digest == spec.sha256:
         return True
     if identify(digest) is not None:
         raise ChecksumError(_mismatch(data, digest, spec, dataset, source))
-    try:
-        decode_idx(data, source=source)
-    except DataError as exc:
-        if len(data) == spec.size:
-            raise ChecksumError(
-                f"{_mismatch(data, digest, spec, dataset, source)}; "
-                f"it is not a valid IDX file either ({exc})"
-            ) from exc
-        raise
+    if len(data) == spec.size:
+        raise ChecksumError(
+            f"{source} is corrupt: it has the name and size of {dataset}'s {spec.name} "
+            f"({spec.size} bytes decompressed) but not its SHA-256 ({digest} instead of "
+            f"{spec.sha256}); replace it with the original file"
+        )
+    decode_idx(data, source=source)
     return False

@@ -7,13 +7,15 @@ Environment variables (read only by ``Settings.from_env``):
   ``data_dir`` argument is given.
 - ``OPTIMLAB_CACHE``: the cache folder (default ``$XDG_CACHE_HOME/optimlab``,
   else ``~/.cache/optimlab``).
-- ``OPTIMLAB_OFFLINE``: ``1`` (or ``true``/``yes``/``on``) forbids network access.
+- ``OPTIMLAB_OFFLINE``: ``1``/``true``/``yes``/``on`` forbids network access;
+  ``0``/``false``/``no``/``off`` or empty allows it; anything else is a ``SettingError``.
 - ``OPTIMLAB_MIRRORS``: whitespace- or comma-separated base URLs tried instead of
   the dataset's built-in mirror list.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -23,8 +25,9 @@ from importlib import resources
 from pathlib import Path
 
 from .download import download, manual_instructions
-from .errors import DataError, DataNotFoundError, OfflineError
-from .idx import gunzip, read_payload
+from .errors import DataError, DataNotFoundError, OfflineError, SettingError
+from .idx import gunzip
+from .idx import read_payload as _read_payload
 from .integrity import check_supplied, require
 from .registry import DatasetSpec, FileSpec
 
@@ -39,6 +42,7 @@ __all__ = [
     "default_cache_dir",
     "find_in_folder",
     "obtain",
+    "parse_flag",
 ]
 
 ENV_DATA = "OPTIMLAB_DATA"
@@ -47,7 +51,28 @@ ENV_OFFLINE = "OPTIMLAB_OFFLINE"
 ENV_MIRRORS = "OPTIMLAB_MIRRORS"
 
 _log = logging.getLogger(__name__)
-_TRUE = {"1", "true", "yes", "on"}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def parse_flag(name: str, value: str | None) -> bool:
+    """An environment flag: ``1/true/yes/on`` -> True, ``0/false/no/off``, empty or unset
+    -> False (any case); ``SettingError`` naming ``name`` and the valid spellings otherwise."""
+    text = "" if value is None else value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingError(
+        f"{name}={value!r} is not a yes/no value; valid: {', '.join(_TRUE)} (offline) "
+        f"or {', '.join(_FALSE[:-1])} or empty (online)"
+    )
+
+
+def _origin_of_cache(environ: Mapping[str, str]) -> str:
+    if environ.get(ENV_CACHE):
+        return ENV_CACHE
+    return "XDG_CACHE_HOME" if environ.get("XDG_CACHE_HOME") else "the default"
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:
@@ -66,6 +91,7 @@ class Settings:
     data_dir: Path | None = None
     data_dir_origin: str = "data_dir"
     cache_dir: Path = field(default_factory=lambda: default_cache_dir(os.environ))
+    cache_dir_origin: str = "the default"
     offline: bool = False
     mirrors: tuple[str, ...] | None = None
 
@@ -82,7 +108,8 @@ class Settings:
             data_dir=None if data_dir is None else Path(data_dir).expanduser(),
             data_dir_origin=origin,
             cache_dir=default_cache_dir(env),
-            offline=env.get(ENV_OFFLINE, "").strip().lower() in _TRUE,
+            cache_dir_origin=_origin_of_cache(env),
+            offline=parse_flag(ENV_OFFLINE, env.get(ENV_OFFLINE)),
             mirrors=mirrors or None,
         )
 
@@ -94,6 +121,14 @@ class Payload:
     data: bytes
     source: str
     verified: bool
+
+
+def read_payload(path: Path) -> bytes:
+    """:func:`optimlab.data.idx.read_payload`; an unreadable file is a ``DataError`` naming it."""
+    try:
+        return _read_payload(path)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def find_in_folder(folder: Path, spec: FileSpec) -> Path | None:
@@ -114,6 +149,8 @@ def _from_folder(dataset: DatasetSpec, settings: Settings) -> dict[str, Payload]
     where = f"{folder} (from {settings.data_dir_origin})"
     if not folder.is_dir():
         raise DataNotFoundError(f"data folder {where} does not exist or is not a folder")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise DataError(f"cannot read data folder {where}: permission denied")
     found = {spec.role: find_in_folder(folder, spec) for spec in dataset.files}
     missing = [spec.name for spec in dataset.files if found[spec.role] is None]
     if missing:
@@ -125,6 +162,7 @@ def _from_folder(dataset: DatasetSpec, settings: Settings) -> dict[str, Payload]
     payloads = {}
     for spec in dataset.files:
         path = found[spec.role]
+        assert path is not None  # checked above
         data = read_payload(path)
         verified = check_supplied(data, spec, dataset=dataset.name, source=str(path))
         payloads[spec.role] = Payload(data, str(path), verified)
@@ -153,7 +191,7 @@ def _from_cache(dataset: DatasetSpec, spec: FileSpec, settings: Settings) -> Pay
             return Payload(data, str(path), True)
         except DataError as exc:
             _log.warning("removing corrupt cached file %s: %s", path, exc)
-            path.unlink(missing_ok=True)
+            _remove(path, settings)
             problem = f" (the cached copy was corrupt and has been removed: {exc})"
     mirrors = settings.mirrors if settings.mirrors is not None else dataset.mirrors
     if settings.offline:
@@ -162,8 +200,44 @@ def _from_cache(dataset: DatasetSpec, spec: FileSpec, settings: Settings) -> Pay
             f"is not in the cache at {path}{problem}.\n"
             f"{manual_instructions(dataset, mirrors)}"
         )
+    _check_cache_folder(path.parent, settings)
     data = download(spec, dataset, path, mirrors=mirrors)
     return Payload(data, str(path), True)
+
+
+def _cache_problem(settings: Settings, what: str) -> SettingError:
+    return SettingError(
+        f"cache folder {settings.cache_dir} (from {settings.cache_dir_origin}) {what}; "
+        f"set {ENV_CACHE} to a writable folder"
+    )
+
+
+def _remove(path: Path, settings: Settings) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        raise _cache_problem(settings, f"is not writable ({exc.strerror or exc})") from None
+
+
+def _check_cache_folder(folder: Path, settings: Settings) -> None:
+    """Make ``folder`` (in the cache) and check a file can be written there, creating no
+    folder that stays empty when it cannot; ``SettingError`` naming the cache otherwise."""
+    for parent in (settings.cache_dir, *settings.cache_dir.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise _cache_problem(settings, f"cannot be created: {parent} is a file")
+            break
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        for p in created:  # deepest first: leave no empty folder behind
+            with contextlib.suppress(OSError):
+                p.rmdir()
+        raise _cache_problem(settings, f"is not writable ({exc.strerror or exc})") from None
 
 
 def obtain(dataset: DatasetSpec, settings: Settings) -> dict[str, Payload]:

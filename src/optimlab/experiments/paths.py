@@ -7,7 +7,7 @@ records the start and every iterate. A rule *diverges* at step ``N`` when the
 :data:`ESCAPE` half-widths of the view window from its centre; its path stops
 there and the other rules are unaffected.
 
-On a diagonal quadratic ``f = (a x² + b y²) / 2`` (the seed's bowl has
+On a diagonal quadratic ``f = (a x² + b y²) / 2`` (the book's bowl has
 ``a = 0.1``, ``b = 2``) two rules have closed forms, computed here without
 running them:
 
@@ -31,8 +31,11 @@ from ..optim import create, parse_spec
 
 __all__ = [
     "ESCAPE",
+    "MAX_STEPS",
     "PathResult",
     "PathsResult",
+    "default_rate",
+    "exit_point",
     "format_options",
     "gd_iterates",
     "heavy_ball_iterates",
@@ -42,10 +45,25 @@ __all__ = [
     "run_paths",
     "theory_path",
     "view_window",
+    "with_default_rate",
 ]
 
 #: A path that goes this many half-widths of the window from its centre has diverged.
 ESCAPE = 1000.0
+#: The most steps a path may take (a path is stepped in Python, about 10 µs a step).
+MAX_STEPS = 100_000
+
+#: Rules without a rate of their own on a function borrow the rate of this relative
+#: (same kind of step: heavy ball, or a step normalised by a second moment or a sign).
+_RELATIVE = {
+    "nesterov": "momentum",
+    "adamw": "adam",
+    "nadam": "adam",
+    "amsgrad": "adam",
+    "adamax": "adam",
+    "rmsprop": "adam",
+    "lion": "adam",
+}
 
 
 @dataclass
@@ -68,6 +86,10 @@ class PathResult:
     theory: np.ndarray | None = None
     drawn: int = 0
     theory_drawn: int = 0
+    #: ``(step, x, y)``: where the path first crossed the edge of the view, if it did
+    exit: tuple[int, float, float] | None = None
+    #: the learning rate was not given and is the function's default for the rule
+    default_rate: bool = False
 
 
 @dataclass
@@ -117,6 +139,28 @@ def optimizer_labels(specs: Sequence[str]) -> list[str]:
             lab = f"{lab} #{seen[lab]}"
         out.append(lab)
     return out
+
+
+def default_rate(fn: Function2D, rule: str) -> float | None:
+    """The learning rate ``fn`` uses for ``rule`` (from ``fn.optimizers``, or a close
+    relative's, see :data:`_RELATIVE`), or ``None`` if it has none."""
+    rates = {}
+    for spec in fn.optimizers:
+        name, kwargs = parse_spec(spec)
+        if "lr" in kwargs:
+            rates[name] = float(kwargs["lr"])
+    return rates.get(rule, rates.get(_RELATIVE.get(rule, ""), None))
+
+
+def with_default_rate(spec: str, fn: Function2D) -> tuple[str, bool]:
+    """``spec`` with ``lr`` set to :func:`default_rate` when it gives none (and the function
+    has a rate for the rule); ``(spec, True)`` if a rate was added, else ``(spec, False)``."""
+    name, kwargs = parse_spec(spec)
+    lr = None if "lr" in kwargs else default_rate(fn, name)
+    if lr is None:
+        return spec, False
+    rest = spec.partition(":")[2].strip()
+    return f"{name}:lr={lr!r}" + (f",{rest}" if rest else ""), True
 
 
 def format_options(kwargs: dict) -> str:
@@ -172,6 +216,35 @@ def run_path(
                 diverged = k
                 break
     return np.array(xy, dtype=np.float64), np.array(fs, dtype=np.float64), diverged
+
+
+def exit_point(window, xy: np.ndarray) -> tuple[int, float, float] | None:
+    """``(k, x, y)``: the point where the segment from iterate ``k - 1`` (inside ``window``)
+    to iterate ``k`` (outside, or not finite) crosses the window's edge, for the first
+    such ``k``; ``None`` if the path never leaves the window."""
+    (x0, x1), (y0, y1) = window
+    with np.errstate(invalid="ignore"):
+        inside = (
+            np.isfinite(xy).all(axis=1)
+            & (xy[:, 0] >= x0)
+            & (xy[:, 0] <= x1)
+            & (xy[:, 1] >= y0)
+            & (xy[:, 1] <= y1)
+        )
+    leaving = np.flatnonzero(inside[:-1] & ~inside[1:])
+    if len(leaving) == 0:
+        return None
+    k = int(leaving[0]) + 1
+    (ax, ay), (bx, by) = xy[k - 1], xy[k]
+    if not (math.isfinite(bx) and math.isfinite(by)):
+        return k, float(ax), float(ay)  # no direction to follow: mark the last point
+    t = 1.0  # fraction of the segment inside the window, clipped on each side
+    for a, b, lo, hi in ((ax, bx, x0, x1), (ay, by, y0, y1)):
+        if b > hi:
+            t = min(t, (hi - a) / (b - a))
+        elif b < lo:
+            t = min(t, (lo - a) / (b - a))
+    return k, float(ax + t * (bx - ax)), float(ay + t * (by - ay))
 
 
 def _theory_drawn(window, theory: np.ndarray) -> int:
@@ -238,17 +311,20 @@ def run_paths(
     steps: int | None = None,
 ) -> PathsResult:
     """Run each rule in ``specs`` on ``fn`` from ``start`` (default ``fn.start``) for
-    ``steps`` (default ``fn.steps``). ``ValueError`` on a bad spec or ``steps < 1``."""
+    ``steps`` (default ``fn.steps``). A spec without ``lr`` takes the function's rate
+    for the rule (:func:`with_default_rate`). ``ValueError`` on a bad spec or ``steps``
+    outside ``1..MAX_STEPS``."""
     start = fn.start if start is None else (float(start[0]), float(start[1]))
     steps = fn.steps if steps is None else steps
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be an integer in 1..{MAX_STEPS}, got {steps!r}")
     if not all(math.isfinite(v) for v in start):
         raise ValueError(f"start must be two finite numbers, got {start!r}")
     labels = optimizer_labels(specs)
     window = view_window(fn, start)
     paths = []
-    for spec, label in zip(specs, labels, strict=True):
+    for given, label in zip(specs, labels, strict=True):
+        spec, defaulted = with_default_rate(given, fn)
         xy, f, diverged = run_path(spec, fn, start, steps)
         theory = theory_path(spec, fn, start, steps)
         paths.append(
@@ -261,6 +337,8 @@ def run_paths(
                 theory=theory,
                 drawn=len(xy) if diverged is None else points_to_draw(window, xy),
                 theory_drawn=0 if theory is None else _theory_drawn(window, theory),
+                exit=exit_point(window, xy),
+                default_rate=defaulted,
             )
         )
     return PathsResult(

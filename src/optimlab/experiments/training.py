@@ -121,12 +121,15 @@ def train(
     engine: str = "fast",
     labels: Sequence[str] | None = None,
     progress: Callable[[int, np.ndarray], None] | None = None,
+    workers: int | None = None,
 ) -> list[RunResult]:
     """Run the protocol for each optimizer; ``engine`` is ``"fast"`` (default) or ``"reference"``.
 
     Both engines compute the same thing (tested equal); ``"reference"`` runs the
-    book-compatible classes step by step.
+    book-compatible classes step by step, in this process. ``workers`` caps the fast
+    engine's worker processes (default: one per core).
     """
     if engine not in _TRAINERS:
         raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-    return _TRAINERS[engine](optimizers, data, protocol, labels=labels, progress=progress)
+    extra = {"workers": workers} if engine == "fast" and workers is not None else {}
+    return _TRAINERS[engine](optimizers, data, protocol, labels=labels, progress=progress, **extra)
