@@ -52,6 +52,7 @@ from ..experiments.protocol import (
     run_results,
 )
 from ..optim import Optimizer
+from ..procutil import die_with_parent
 from .net import FlatNet
 
 __all__ = ["default_workers", "train"]
@@ -356,8 +357,11 @@ def _run_processes(group, groups, opts, protocol, rec, progress) -> None:
     shared = _Record.empty(*rec.losses.shape, rec.acc.shape[1], alloc=_shared_array)
     done = _shared_array(len(groups), np.int64)
     done[:] = 0
+    parent = os.getpid()
 
     def child(slot: int, conn) -> None:
+        die_with_parent(parent)  # a killed parent takes its workers with it
+
         def report(s: int, i: int) -> None:
             done[s] = i
 

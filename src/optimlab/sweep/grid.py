@@ -44,7 +44,9 @@ __all__ = [
     "RunConfig",
     "SweepPlan",
     "canonical_json",
+    "chance_accuracy",
     "default_target",
+    "did_not_learn",
     "final_smoothed",
     "parse_lrs",
     "run_seed",
@@ -269,14 +271,45 @@ def time_to_target(
     return int(eval_iterations[i]), sec
 
 
+#: how many first losses make the starting level of :func:`did_not_learn`
+START_WINDOW = 10
+#: accuracy within this of the majority-class rate counts as chance level
+CHANCE_MARGIN = 0.01
+
+
+def chance_accuracy(labels: np.ndarray) -> float:
+    """The accuracy of always answering the most frequent class of ``labels``."""
+    labels = np.asarray(labels)
+    return float(np.bincount(labels.astype(np.int64)).max() / len(labels)) if len(labels) else 0.0
+
+
+def did_not_learn(losses: np.ndarray, final_accuracy: float | None, chance: Any = None) -> bool:
+    """True when a run that did not diverge learned nothing: its final smoothed loss is no
+    lower than its starting level (the mean of the first :data:`START_WINDOW` losses), or its
+    final test accuracy is within :data:`CHANCE_MARGIN` of ``chance`` (the majority-class rate,
+    :func:`chance_accuracy`, a number or a 1-element array; unknown: None)."""
+    losses = np.asarray(losses, dtype=np.float64)
+    final = final_smoothed(losses)
+    if math.isnan(final):
+        return False  # diverged, a status of its own
+    if final >= float(np.mean(losses[:START_WINDOW])):
+        return True
+    rate = np.ravel(np.asarray(chance, dtype=np.float64)) if chance is not None else ()
+    if len(rate) != 1 or final_accuracy is None or math.isnan(float(final_accuracy)):
+        return False
+    return float(final_accuracy) <= float(rate[0]) + CHANCE_MARGIN
+
+
 @dataclass(frozen=True)
 class Choice:
-    """An optimizer's stage-1 outcome: ``lr`` chosen (None if every run diverged)."""
+    """An optimizer's stage-1 outcome: ``lr`` chosen (None if no run learned: every one
+    diverged or did not learn)."""
 
     lr: float | None
     loss: float
     diverged: tuple[float, ...] = ()
     ties: tuple[float, ...] = ()
+    not_learned: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -284,28 +317,32 @@ class Choice:
             "loss": None if math.isnan(self.loss) else self.loss,
             "diverged": list(self.diverged),
             "ties": list(self.ties),
+            "did_not_learn": list(self.not_learned),
         }
 
 
-def select_best(results: Sequence[tuple[str, float, float]]) -> dict[str, Choice]:
-    """Each optimizer's best learning rate from ``(label, lr, final smoothed loss)`` triples.
+def select_best(results: Sequence[tuple[Any, ...]]) -> dict[str, Choice]:
+    """Each optimizer's best learning rate from ``(label, lr, final smoothed loss)`` triples,
+    or ``(label, lr, loss, learned)``.
 
-    The lowest final smoothed training loss wins. Diverged runs (NaN loss) are
-    never chosen; if all of an optimizer's runs diverged its ``lr`` is None.
-    Exact ties go to the *smaller* learning rate (the more stable choice, the
-    one further from divergence); tied rates are listed in ``ties``.
+    The lowest final smoothed training loss wins. Diverged runs (NaN loss) and
+    runs that did not learn (``learned`` False, :func:`did_not_learn`) are never
+    chosen; if no run of an optimizer is left its ``lr`` is None. Exact ties go
+    to the *smaller* learning rate (the more stable choice, the one further from
+    divergence); tied rates are listed in ``ties``.
     """
-    by: dict[str, list[tuple[float, float]]] = {}
-    for label, lr, loss in results:
-        by.setdefault(label, []).append((lr, loss))
+    by: dict[str, list[tuple[float, float, bool]]] = {}
+    for label, lr, loss, *learned in results:
+        by.setdefault(label, []).append((lr, loss, bool(learned[0]) if learned else True))
     out = {}
     for label, rows in by.items():
-        diverged = tuple(sorted(lr for lr, loss in rows if not math.isfinite(loss)))
-        ok = sorted(((loss, lr) for lr, loss in rows if math.isfinite(loss)))
+        diverged = tuple(sorted(lr for lr, loss, _ in rows if not math.isfinite(loss)))
+        flat = tuple(sorted(lr for lr, loss, ok in rows if math.isfinite(loss) and not ok))
+        ok = sorted((loss, lr) for lr, loss, fine in rows if math.isfinite(loss) and fine)
         if not ok:
-            out[label] = Choice(None, math.nan, diverged)
+            out[label] = Choice(None, math.nan, diverged, not_learned=flat)
             continue
         best_loss, best_lr = ok[0]
         ties = tuple(lr for loss, lr in ok[1:] if loss == best_loss)
-        out[label] = Choice(best_lr, best_loss, diverged, ties)
+        out[label] = Choice(best_lr, best_loss, diverged, ties, flat)
     return out
