@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from optimlab.sweep import Store, SweepError, run_sweep
 from optimlab.sweep.cli import report, sweep
 from optimlab.sweep.report import CSV_COLUMNS, summarize, write_report
-from sweep_helpers import exact_results, tiny_plan
+from sweep_helpers import CLI_ARGS, exact_results, tiny_plan
 
 
 def test_serial_and_local_workers_give_bit_identical_runs(tmp_path):
@@ -63,32 +63,7 @@ def test_dask_missing_is_a_clear_error(tmp_path, monkeypatch):
         run_sweep(tiny_plan(), tmp_path / "s.sqlite", scheduler="tcp://127.0.0.1:1")
 
 
-SWEEP_ARGS = [
-    "--optimizer",
-    "sgd",
-    "--optimizer",
-    "adam",
-    "--lr",
-    "0.01,0.1,1",
-    "--seeds",
-    "2",
-    "--iterations",
-    "120",
-    "--hidden",
-    "16",
-    "--batch-size",
-    "32",
-    "--train-size",
-    "1000",
-    "--test-size",
-    "200",
-    "--eval-every",
-    "40",
-    "--target",
-    "0.5",
-    "--workers",
-    "1",
-]
+SWEEP_ARGS = [*CLI_ARGS, "--workers", "1"]
 
 
 def _count(store, status):

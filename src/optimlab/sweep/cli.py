@@ -7,7 +7,6 @@ import math
 import os
 import signal
 import sys
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,14 +121,14 @@ class _Console:
         self.store = store
         self.per_run = per_run
         self.bar: Any = None
-        self.t0 = time.monotonic()
+        self.walls: list[float] = []
 
     def start(self, summary: Any) -> None:
         from tqdm import tqdm
 
         p = self.plan
         n_opt, n_lr, seeds = len(p.optimizers), len(p.lrs), p.seeds
-        stored = summary.skipped
+        stored = summary.stored_before
         proto = p.problem.protocol
         _say(
             f"plan: {n_opt} optimizer(s) ({', '.join(p.optimizers)}) on {p.problem.dataset}, "
@@ -161,17 +160,23 @@ class _Console:
         _say(
             f"  results: {self.store} (every run as it finishes; rerun the same command to resume)"
         )
-        self.bar = tqdm(
-            total=summary.planned, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False
+        self.bar = tqdm(  # on a terminal only (disable=None): the lines below say it all
+            total=summary.planned,
+            unit="run",
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=False,
+            disable=None,
         )
-        self.t0 = time.monotonic()
 
     def _eta(self, summary: Any) -> str:
-        if summary.computed == 0:
-            return ""
-        per = (time.monotonic() - self.t0) / summary.computed
+        """Time left: the places left times the mean run time so far, over the parallel slots
+        (worker start-up excluded; stage-2 runs that are default runs make it an upper bound)."""
         left = summary.planned - summary.position
-        return f" · ETA {_duration(per * left)}" if left else ""
+        if not left or not self.walls:
+            return ""
+        per = sum(self.walls) / len(self.walls)
+        return f" · ETA {_duration(per * math.ceil(left / summary.slots))}"
 
     def finished(self, config: RunConfig, result: dict[str, Any], summary: Any) -> None:
         loss = result.get("final_smoothed_loss", math.nan)
@@ -182,6 +187,7 @@ class _Console:
             what = f"loss {loss:.4g}" + ("" if math.isnan(acc) else f", accuracy {100 * acc:.2f}%")
             if not result.get("learned", True):
                 what = f"did not learn ({what})"
+        self.walls.append(float(result["wall_seconds"]))
         n, total = summary.position, summary.planned
         line = (
             f"[{n:>{len(str(total))}}/{total}] {config.stage:<7} {config.label} "
@@ -428,7 +434,14 @@ def _scheduler_address(scheduler: str | None) -> str | None:
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None
     try:
+        import logging
+
         import distributed  # noqa: F401
+
+        # a lost scheduler is reported in one line; distributed would log tracebacks too
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.split(".")[0] == "distributed":
+                logging.getLogger(name).setLevel(logging.CRITICAL + 1)
     except ImportError:
         raise click.ClickException(
             f"{hint.strip(chr(39))} needs dask.distributed: pip install optimlab[dask]"

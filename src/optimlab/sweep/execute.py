@@ -539,6 +539,7 @@ class SweepSummary:
     shared: int = 0
     dropped: int = 0
     not_learned: int = 0
+    stored_before: int = 0  # of stage 1 and the defaults, when the sweep started
     best: dict[str, Choice] = field(default_factory=dict)
 
     @property
@@ -644,12 +645,12 @@ def _crashed(ctx: _Stage, inflight: dict[Any, RunConfig], exc: BaseException) ->
 
 def _collect(ctx: _Stage, inflight: dict[Any, RunConfig], fut: Any) -> None:
     """Store the result of a finished future (or fail the sweep with the run's error)."""
-    config = inflight.pop(fut)
-    result, exc = ctx.backend.outcome(fut)
+    config = inflight[fut]
+    result, exc = ctx.backend.outcome(fut)  # a lost scheduler raises: the run stays in flight
     if isinstance(exc, BrokenProcessPool):
-        inflight[fut] = config
         _crashed(ctx, inflight, exc)
         return
+    del inflight[fut]
     if exc is not None:
         ctx.store.release([config.run_id], ctx.owner, error=repr(exc))
         raise SweepError(
@@ -753,6 +754,8 @@ def run_sweep(
             )
             st.record_sweep(sid, plan.identity(), float(target))
             st.enqueue(sid, first)
+            done = st.statuses([c.run_id for c in first])
+            summary.stored_before = sum(v in FINISHED for v in done.values())
             reporter.start(summary)
             _execute(ctx, first)
             search = plan.search_runs()

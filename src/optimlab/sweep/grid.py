@@ -273,6 +273,8 @@ def time_to_target(
 
 #: how many first losses make the starting level of :func:`did_not_learn`
 START_WINDOW = 10
+#: a final loss less than this fraction below the starting level counts as no better
+MIN_IMPROVEMENT = 0.01
 #: accuracy within this of the majority-class rate counts as chance level
 CHANCE_MARGIN = 0.01
 
@@ -284,15 +286,16 @@ def chance_accuracy(labels: np.ndarray) -> float:
 
 
 def did_not_learn(losses: np.ndarray, final_accuracy: float | None, chance: Any = None) -> bool:
-    """True when a run that did not diverge learned nothing: its final smoothed loss is no
-    lower than its starting level (the mean of the first :data:`START_WINDOW` losses), or its
+    """True when a run that did not diverge learned nothing: its final smoothed loss is not
+    :data:`MIN_IMPROVEMENT` (1 %) below its starting level (the mean of the first
+    :data:`START_WINDOW` losses; batch noise alone moves it less), or its
     final test accuracy is within :data:`CHANCE_MARGIN` of ``chance`` (the majority-class rate,
     :func:`chance_accuracy`, a number or a 1-element array; unknown: None)."""
     losses = np.asarray(losses, dtype=np.float64)
     final = final_smoothed(losses)
     if math.isnan(final):
         return False  # diverged, a status of its own
-    if final >= float(np.mean(losses[:START_WINDOW])):
+    if final > (1 - MIN_IMPROVEMENT) * float(np.mean(losses[:START_WINDOW])):
         return True
     rate = np.ravel(np.asarray(chance, dtype=np.float64)) if chance is not None else ()
     if len(rate) != 1 or final_accuracy is None or math.isnan(float(final_accuracy)):

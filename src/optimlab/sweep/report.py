@@ -501,10 +501,10 @@ def _sensitivity(report: SweepReport) -> Any:
                 zorder=4,
             )
         div = [r["lr"] for r in rs if r["outcome"] == "diverged"]
-        if div:
+        if div:  # in a row above the data, one row per optimizer so crosses do not hide
             ax.scatter(
                 div,
-                [0.97] * len(div),
+                [0.97 - 0.035 * labels.index(label)] * len(div),
                 marker="x",
                 color=st["color"],
                 s=60,
@@ -532,8 +532,16 @@ def _sensitivity(report: SweepReport) -> Any:
     if lrs:  # diverged runs' crosses do not set the limits; every run may have diverged
         ax.set_xlim(min(lrs) / 2, max(lrs) * 2)
     ax.set_xscale("log")
-    if any((r["final_smoothed_loss"] or 0) > 0 for r in search if r["outcome"] in _RESULTS):
+    losses = [
+        r["final_smoothed_loss"]
+        for r in search
+        if r["outcome"] in ("done", "did not learn") and (r["final_smoothed_loss"] or 0) > 0
+    ]
+    if losses:  # log axis, with room at the top for the row of diverged crosses
         ax.set_yscale("log")
+        lo, hi = math.log10(min(losses)), math.log10(max(losses))
+        span = max(hi - lo, 0.5)
+        ax.set_ylim(10 ** (lo - 0.08 * span), 10 ** (hi + 0.25 * span))
     ax.set_xlabel("learning rate")
     ax.set_ylabel("final smoothed training loss")
     ax.set_title("Learning-rate sensitivity (stage 1)")
@@ -580,7 +588,7 @@ def _curves_figure(report: SweepReport, key: str) -> Any:
     ax = fig.add_subplot()
     drawn = False
     few = False
-    for label, g in report.tuned.items():
+    for label, g in _in_order(report, report.tuned):
         curves = g.loss_curves if key == "loss" else g.accuracy_curves
         if curves.size == 0:
             continue
@@ -623,6 +631,12 @@ def _curves_figure(report: SweepReport, key: str) -> Any:
     ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def _in_order(report: SweepReport, groups: dict[str, Group]) -> list[tuple[str, Group]]:
+    """``groups`` in the order the sweep lists its optimizers."""
+    order = list(report.config.get("optimizers", []))
+    return sorted(groups.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 1e9)
 
 
 def _zoom_accuracy(ax: Any, report: SweepReport) -> None:
@@ -824,7 +838,7 @@ def write_report(
 
 
 def _when(t: float | None) -> str:
-    return DASH if t is None else time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(t))
+    return DASH if t is None else time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(t))
 
 
 def _sizes(prob: dict[str, Any]) -> str:
@@ -862,7 +876,9 @@ def _header(report: SweepReport) -> str:
 def _html(report: SweepReport, images: dict[str, str]) -> str:
     cfg = report.config
     prob = cfg.get("problem", {})
-    counts = ", ".join(f"{v} {k}" for k, v in report.counts.items() if v)
+    outcomes = [r["outcome"] for r in report.rows]
+    kinds = ("done", "did not learn", "diverged", "damaged", "running", "queued")
+    counts = ", ".join(f"{outcomes.count(k)} {k}" for k in kinds if outcomes.count(k))
     warn = ""
     if not report.complete:
         warn = (
@@ -892,8 +908,8 @@ def _html(report: SweepReport, images: dict[str, str]) -> str:
 
     th, tr = tuned_table(report)
     rh, rr = ranking_table(report)
-    rank_text = (0, 1, 5) if report.complete else (0, 4)
-    title = f"Optimizer sweep on {prob.get('dataset')}, {_when(report.period()[1])}"
+    rank_text = (1, 5) if report.complete else (0, 4)
+    title = f"Optimizer sweep on {prob.get('dataset')}, {_when(report.period()[1])[:10]}"
     return f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{_CSS}</style></head><body>
