@@ -15,7 +15,7 @@ from matplotlib.collections import PolyCollection
 
 from optimlab.sweep import Store, run_sweep, select_best
 from optimlab.sweep.cli import sweep
-from optimlab.sweep.grid import chance_accuracy, did_not_learn
+from optimlab.sweep.grid import chance_accuracy, did_not_learn, prior_loss
 from optimlab.sweep.report import (
     MIN_SEEDS_FOR_BAND,
     _curves_figure,
@@ -72,14 +72,19 @@ def test_help_states_the_default_size():
 
 def test_did_not_learn_flat_loss_or_chance_accuracy():
     rng = np.random.default_rng(0)
-    flat = 2.3 + 0.01 * rng.standard_normal(200)
-    falling = np.linspace(2.3, 0.3, 200)
-    assert did_not_learn(flat, 0.5, None)  # loss no better than at the start
-    assert did_not_learn(falling, 0.1135, 0.1135)  # the majority class's rate
-    assert not did_not_learn(falling, 0.90, 0.1135)
-    assert not did_not_learn(falling, math.nan, 0.1135)  # no accuracy: the loss decides
-    assert not did_not_learn(np.r_[falling, np.inf], 0.1, 0.1)  # diverged is its own status
-    assert chance_accuracy(np.array([1, 1, 2, 3])) == 0.5
+    flat = {"losses": 2.3 + 0.01 * rng.standard_normal(200)}
+    falling = {"losses": np.linspace(2.3, 0.3, 200), "chance_accuracy": np.array([0.1135])}
+    assert did_not_learn(flat, 0.5)  # loss no better than at the start
+    assert did_not_learn(falling, 0.1135)  # the majority class's rate
+    assert not did_not_learn(falling, 0.90)
+    assert not did_not_learn(falling, math.nan)  # no accuracy: the loss decides
+    assert not did_not_learn({"losses": np.r_[falling["losses"], np.inf]}, 0.1)  # diverged
+    # a first step that blows the loss up to 8 and a slow return to the prior loss (ln 10)
+    blown = {"losses": np.r_[np.full(10, 8.0), np.linspace(8.0, 2.31, 190)]}
+    assert did_not_learn(blown, 0.2) and not did_not_learn({**blown, "prior_loss": [3.0]}, 0.2)
+    labels = np.array([1, 1, 2, 3])
+    assert chance_accuracy(labels) == 0.5
+    assert prior_loss(labels) == pytest.approx(-(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25)))
 
 
 def test_a_run_that_did_not_learn_is_never_chosen_even_with_the_lowest_loss():

@@ -45,6 +45,7 @@ from .grid import (
     default_target,
     did_not_learn,
     final_smoothed,
+    prior_loss,
     select_best,
     time_to_target,
 )
@@ -80,16 +81,20 @@ class Reporter(Protocol):
 
     def start(self, summary: SweepSummary) -> None:
         """The sweep is about to run."""
+        return None
 
     def finished(self, config: RunConfig, result: dict[str, Any], summary: SweepSummary) -> None:
         """``config`` was computed now; ``result`` as :func:`run_one` gives it, plus
         ``final_smoothed_loss`` and ``learned``."""
+        return None
 
     def advanced(self, n: int, summary: SweepSummary) -> None:
         """``n`` places of the plan needed no run."""
+        return None
 
     def notice(self, message: str) -> None:
         """Something the user should know (a worker crash retried, ...)."""
+        return None
 
 
 class _Quiet(Reporter):
@@ -175,7 +180,6 @@ def run_one(config: RunConfig, engine: str = "fast") -> dict[str, Any]:
     )
     wall = time.perf_counter() - t0
     losses = np.asarray(res.losses)
-    chance = chance_accuracy(data.t_test)
     return {
         "run_id": config.run_id,
         "status": "diverged" if res.diverged_at is not None else "done",
@@ -191,7 +195,9 @@ def run_one(config: RunConfig, engine: str = "fast") -> dict[str, Any]:
             "eval_iterations": np.asarray(res.eval_iterations),
             "test_accuracy": np.asarray(res.test_accuracy),
             "eval_seconds": np.asarray(res.eval_seconds),
-            "chance_accuracy": np.array([chance], dtype=np.float64),  # 1 value, as stored
+            # what learning nothing scores (one value each; see did_not_learn)
+            "chance_accuracy": np.array([chance_accuracy(data.t_test)], dtype=np.float64),
+            "prior_loss": np.array([prior_loss(data.t_train)], dtype=np.float64),
         },
     }
 
@@ -616,7 +622,7 @@ def _complete(result: dict[str, Any], target: float) -> dict[str, Any]:
         final_smoothed_loss=final_smoothed(c["losses"]),
     )
     result["learned"] = result["status"] == "done" and not did_not_learn(
-        c["losses"], result["final_accuracy"], c.get("chance_accuracy")
+        c, result["final_accuracy"]
     )
     return result
 
@@ -780,5 +786,5 @@ def _outcome_of(store: Store, config: RunConfig) -> tuple[str, float, float, boo
     if v is None or row["status"] == "diverged":
         return config.label, config.lr, math.nan, False
     c = store.curves(config.run_id)
-    learned = not did_not_learn(c["losses"], row["final_accuracy"], c.get("chance_accuracy"))
+    learned = not did_not_learn(c, row["final_accuracy"])
     return config.label, config.lr, float(v), learned

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,6 +49,7 @@ __all__ = [
     "did_not_learn",
     "final_smoothed",
     "parse_lrs",
+    "prior_loss",
     "run_seed",
     "select_best",
     "time_to_target",
@@ -279,28 +280,54 @@ MIN_IMPROVEMENT = 0.01
 CHANCE_MARGIN = 0.01
 
 
+#: the prior loss of a store written before it was recorded: ln 10, ten equally likely classes
+DEFAULT_PRIOR_LOSS = math.log(10)
+
+
 def chance_accuracy(labels: np.ndarray) -> float:
     """The accuracy of always answering the most frequent class of ``labels``."""
     labels = np.asarray(labels)
     return float(np.bincount(labels.astype(np.int64)).max() / len(labels)) if len(labels) else 0.0
 
 
-def did_not_learn(losses: np.ndarray, final_accuracy: float | None, chance: Any = None) -> bool:
-    """True when a run that did not diverge learned nothing: its final smoothed loss is not
-    :data:`MIN_IMPROVEMENT` (1 %) below its starting level (the mean of the first
-    :data:`START_WINDOW` losses; batch noise alone moves it less), or its
-    final test accuracy is within :data:`CHANCE_MARGIN` of ``chance`` (the majority-class rate,
-    :func:`chance_accuracy`, a number or a 1-element array; unknown: None)."""
-    losses = np.asarray(losses, dtype=np.float64)
+def prior_loss(labels: np.ndarray) -> float:
+    """The cross-entropy of always predicting the class frequencies of ``labels`` (their
+    entropy, natural log): the loss of a network that learned nothing from the images."""
+    counts = np.bincount(np.asarray(labels).astype(np.int64))
+    p = counts[counts > 0] / max(1, counts.sum())
+    return float(-(p * np.log(p)).sum())
+
+
+def _stored_value(curves: Mapping[str, Any], name: str) -> float | None:
+    if name not in curves:
+        return None
+    v = np.ravel(np.asarray(curves[name], dtype=np.float64))
+    return float(v[0]) if v.size == 1 else None
+
+
+def did_not_learn(curves: Mapping[str, Any], final_accuracy: float | None) -> bool:
+    """True when a run that did not diverge learned nothing, from its curves (``losses``,
+    and the 1-value ``chance_accuracy`` and ``prior_loss`` of :func:`run_one
+    <optimlab.sweep.execute.run_one>`):
+
+    * its final smoothed loss is not :data:`MIN_IMPROVEMENT` (1 %) below its starting
+      level: the lower of the mean of its first :data:`START_WINDOW` losses and the
+      prior loss (:func:`prior_loss`; :data:`DEFAULT_PRIOR_LOSS` if not stored), or
+    * its final test accuracy is within :data:`CHANCE_MARGIN` of the majority-class rate
+      (:func:`chance_accuracy`; not checked if not stored).
+    """
+    losses = np.asarray(curves["losses"], dtype=np.float64)
     final = final_smoothed(losses)
     if math.isnan(final):
         return False  # diverged, a status of its own
-    if final > (1 - MIN_IMPROVEMENT) * float(np.mean(losses[:START_WINDOW])):
+    prior = _stored_value(curves, "prior_loss") or DEFAULT_PRIOR_LOSS
+    start = min(float(np.mean(losses[:START_WINDOW])), prior)
+    if final > (1 - MIN_IMPROVEMENT) * start:
         return True
-    rate = np.ravel(np.asarray(chance, dtype=np.float64)) if chance is not None else ()
-    if len(rate) != 1 or final_accuracy is None or math.isnan(float(final_accuracy)):
+    chance = _stored_value(curves, "chance_accuracy")
+    if chance is None or final_accuracy is None or math.isnan(float(final_accuracy)):
         return False
-    return float(final_accuracy) <= float(rate[0]) + CHANCE_MARGIN
+    return float(final_accuracy) <= chance + CHANCE_MARGIN
 
 
 @dataclass(frozen=True)

@@ -391,8 +391,7 @@ def _derive(row: dict[str, Any], c: dict[str, np.ndarray], target: float) -> Non
         seconds_to_target=sec,
         final_smoothed_loss=final_smoothed(c["losses"]),
     )
-    chance = c.get("chance_accuracy")
-    if row["status"] == "done" and did_not_learn(c["losses"], row["final_accuracy"], chance):
+    if row["status"] == "done" and did_not_learn(c, row["final_accuracy"]):
         row["outcome"] = "did not learn"
 
 
@@ -515,7 +514,7 @@ def _sensitivity(report: SweepReport) -> Any:
         chosen = [r for r in ok if best is not None and r["lr"] == best]
         if chosen:
             ax.scatter(
-                [best],
+                [chosen[0]["lr"]],
                 [chosen[0]["final_smoothed_loss"]],
                 marker="*",
                 s=220,
@@ -608,7 +607,7 @@ def _curves_figure(report: SweepReport, key: str) -> Any:
     what = (
         "each seed's curve"
         if few
-        else ("geometric mean, 95% band" if key == "loss" else "mean, 95% band (clipped to [0, 1])")
+        else ("geometric mean, 95% band" if key == "loss" else "mean, 95% band within [0, 1]")
     )
     ax.set_title(f"Tuned optimizers: {ylabel} ({what})")
     if not drawn:
@@ -641,15 +640,17 @@ def _in_order(report: SweepReport, groups: dict[str, Group]) -> list[tuple[str, 
 
 def _zoom_accuracy(ax: Any, report: SweepReport) -> None:
     """Show the informative range: from a little below the lowest accuracy of the last
-    three quarters of the evaluations (the first ones would squash the rest) to 1."""
-    lows = [
-        float(np.min(g.accuracy_curves[:, len(g.eval_iterations) // 4 :]))
-        for g in report.tuned.values()
-        if g.accuracy_curves.size
-    ]
-    if lows:
-        lo = max(0.0, min(min(lows), report.target) - 0.02)
-        ax.set_ylim(lo, 1.0 if lo < 0.9 else 1.005)
+    three quarters of the evaluations (the first ones would squash the rest) to a little
+    above the highest accuracy or the target."""
+    groups = [g for g in report.tuned.values() if g.accuracy_curves.size]
+    if groups:
+        low = min(
+            float(np.min(g.accuracy_curves[:, len(g.eval_iterations) // 4 :])) for g in groups
+        )
+        high = max(float(np.max(g.accuracy_curves)) for g in groups)
+        lo = max(0.0, min(low, report.target) - 0.02)
+        hi = min(1.0, max(high, report.target) + 0.01)
+        ax.set_ylim(lo, hi + 0.002 if hi >= 1.0 else hi)
 
 
 def _figures(report: SweepReport) -> dict[str, Any]:
@@ -783,14 +784,15 @@ def conclusion(report: SweepReport) -> str:
     lo, hi = float(m - h), float(m + h)
     verdict = "" if lo > 0 else "; the interval includes 0: not distinguishable at this many seeds"
     return (
-        head + f", {float(m):.3g} lower than {second} (95 % CI {lo:.3g} to {hi:.3g}, paired over "
+        head + f", {float(m):.2g} lower than {second} (95 % CI {lo:.2g} to {hi:.2g}, paired over "
         f"{len(d)} seeds){verdict}."
     )
 
 
 _CSS = """body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
-text-align:right}th{background:#f3f3f3}td.t,th.t{text-align:left}
+text-align:right;white-space:nowrap}th{background:#f3f3f3;white-space:normal}
+td.t,th.t{text-align:left}
 img{max-width:100%}code{background:#f3f3f3;padding:0 3px}
 .conclusion{font-size:1.1em;background:#eef6ee;padding:.6em;border-left:4px solid #4a4}
 .meta td{text-align:left;border:none;padding:2px 12px 2px 0}"""

@@ -518,7 +518,7 @@ class Store:
     # -- reading -------------------------------------------------------------------------------
 
     def statuses(self, ids: Sequence[str]) -> dict[str, str]:
-        out = {}
+        out: dict[str, str] = {}
         for chunk in _chunks(ids, 500):
             q = ",".join("?" * len(chunk))
             out.update(
