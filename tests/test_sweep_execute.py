@@ -33,16 +33,18 @@ def test_serial_and_local_workers_give_bit_identical_runs(tmp_path):
     assert (again.computed, again.skipped) == (0, s1.total)
 
 
-def test_every_run_diverged_is_reported_and_gets_no_stage_2(tmp_path):
+def test_every_run_diverged_or_did_not_learn_is_reported_and_gets_no_stage_2(tmp_path):
     plan = tiny_plan(("sgd", "adam"), lrs=(30.0, 100.0), seeds=2, defaults=False)
     s = run_sweep(plan, tmp_path / "s.sqlite", workers=1)
-    assert s.all_diverged == ["sgd"] and s.best["adam"].lr == 30.0
+    assert s.all_diverged == ["sgd", "adam"] and s.total == 4  # no stage 2
+    assert s.best["sgd"].diverged == (30.0, 100.0)  # sgd blows up
+    assert s.best["adam"].not_learned == (30.0, 100.0)  # adam stays at the prior loss
     rep = summarize(tmp_path / "s.sqlite")
-    assert rep.selection["sgd"]["lr"] is None and "sgd" not in rep.tuned
+    assert rep.selection["sgd"]["lr"] is None and rep.tuned == {}
     files = write_report(tmp_path / "s.sqlite", tmp_path / "out")
     page = files[0].read_text()
-    assert "Every stage-1 run diverged or did not learn for:</b> sgd" in page
-    assert "none learned" in page
+    assert "Every stage-1 run diverged or did not learn for:</b> sgd, adam" in page
+    assert page.count("none learned") == 2
 
 
 def test_a_failing_run_raises_and_goes_back_to_the_queue(tmp_path):
