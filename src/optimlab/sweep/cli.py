@@ -264,7 +264,7 @@ def _store_option(help: str):
 
 
 @click.command(
-    epilog=f"Default size: {DEFAULT_SIZE}; about 6 minutes on 2 cores (see docs/sweep.md)."
+    epilog=f"Default size: {DEFAULT_SIZE}; about 7 minutes on 2 cores (docs/sweep.md)."
 )
 @optimizer_option(default=DEFAULT_OPTIMIZERS)
 @click.option(
