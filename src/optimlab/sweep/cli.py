@@ -263,9 +263,7 @@ def _store_option(help: str):
     )
 
 
-@click.command(
-    epilog=f"Default size: {DEFAULT_SIZE}; about 7 minutes on 2 cores (docs/sweep.md)."
-)
+@click.command(epilog=f"Default size: {DEFAULT_SIZE}; about 7 minutes on 2 cores (docs/sweep.md).")
 @optimizer_option(default=DEFAULT_OPTIMIZERS)
 @click.option(
     "--lr",
