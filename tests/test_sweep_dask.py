@@ -5,17 +5,12 @@ Both must give the serial sweep's results bit for bit.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
 
 from optimlab.sweep import run_sweep
-from sweep_helpers import exact_results, tiny_plan
+from sweep_helpers import dask_processes, exact_results, tiny_plan
 
 pytestmark = pytest.mark.dask
 
@@ -41,73 +36,11 @@ def test_local_cluster_matches_serial_bit_for_bit(tmp_path, serial_results):
     assert exact_results(tmp_path / "d.sqlite") == serial_results
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
-
-
 @pytest.fixture
 def dask_cluster(tmp_path):
     """``dask scheduler`` and one ``dask worker`` as subprocesses; yields the address."""
-    pytest.importorskip("distributed")
-    dask = shutil.which("dask", path=os.path.dirname(sys.executable)) or shutil.which("dask")
-    if dask is None:
-        pytest.skip("the dask command is not installed")
-    address = f"tcp://127.0.0.1:{_free_port()}"
-    logs = [open(tmp_path / name, "w") for name in ("scheduler.log", "worker.log")]
-    procs = []
-    try:
-        procs.append(
-            subprocess.Popen(
-                [
-                    dask,
-                    "scheduler",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    address.rsplit(":", 1)[1],
-                    "--no-dashboard",
-                ],
-                stdout=logs[0],
-                stderr=subprocess.STDOUT,
-            )
-        )
-        procs.append(
-            subprocess.Popen(
-                [
-                    dask,
-                    "worker",
-                    address,
-                    "--host",
-                    "127.0.0.1",
-                    "--nthreads",
-                    "1",
-                    "--no-nanny",
-                    "--no-dashboard",
-                    "--death-timeout",
-                    "60",
-                ],
-                stdout=logs[1],
-                stderr=subprocess.STDOUT,
-            )
-        )
+    with dask_processes(tmp_path) as (address, _):
         yield address
-    finally:
-        for p in reversed(procs):
-            _stop(p)
-        for f in logs:
-            f.close()
 
 
 def test_real_scheduler_and_worker_match_serial_bit_for_bit(

@@ -14,11 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
     importlib.util.find_spec("mypy") is None,
     reason="mypy is not installed in this environment (pip install -e '.[test]')",
 )
-@pytest.mark.xfail(
-    strict=False,
-    reason="errors remain in nn/, optim/, plots.py, sweep/ and data/ while their owners fix "
-    "them (issue 15); the integrator removes this mark once mypy passes",
-)
 def test_mypy_passes_on_src():
     proc = subprocess.run(
         [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600

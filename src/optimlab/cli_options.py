@@ -244,14 +244,21 @@ def make_protocol(**options: Any) -> Protocol:
         raise _bad_field(exc) from None
 
 
-def load_data(dataset: str = "mnist", data_dir: str | os.PathLike | None = None) -> Dataset:
-    """Load ``dataset`` (from ``data_dir`` if given); warnings go to stderr, failures become
-    ``click.BadParameter`` on ``--data-dir`` (or ``--dataset``)."""
+def load_data(
+    dataset: str = "mnist",
+    data_dir: str | os.PathLike | None = None,
+    *,
+    train_size: int | None = None,
+    test_size: int | None = None,
+) -> Dataset:
+    """Load ``dataset`` (from ``data_dir`` if given; the first ``train_size``/``test_size``
+    samples); warnings go to stderr, failures become ``click.BadParameter`` on
+    ``--data-dir`` (or ``--dataset``)."""
     hint = "'--data-dir'" if data_dir is not None else "'--dataset'"
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ChecksumSkippedWarning)
-            data = load_dataset(dataset, data_dir)
+            data = load_dataset(dataset, data_dir, train_size=train_size, test_size=test_size)
     except SettingError as exc:  # an environment variable, not an option
         raise click.UsageError(str(exc)) from None
     except (DataError, DataNotFoundError, ValueError) as exc:  # each sentence a line

@@ -45,6 +45,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from ..optim import Optimizer
+from ..procutil import die_with_parent
 from ..protocol import (
     Dataset,
     Protocol,
@@ -425,7 +426,7 @@ def _run_processes(job: _Job, groups: list[list[int]], progress) -> None:
     procs = [
         ctx.Process(
             target=_child,
-            args=(replace(job, rec=shared), groups, s, pipes[s][1], done),
+            args=(replace(job, rec=shared), groups, s, pipes[s][1], done, os.getpid()),
             daemon=True,
             name=f"optimlab-{s}",
         )
@@ -456,9 +457,13 @@ def _run_processes(job: _Job, groups: list[list[int]], progress) -> None:
         job.opts[k].load_state_dict(sd)
 
 
-def _child(job: _Job, groups: list[list[int]], slot: int, conn: Connection, done) -> None:
+def _child(
+    job: _Job, groups: list[list[int]], slot: int, conn: Connection, done, parent: int
+) -> None:
     """A forked worker: group ``slot`` into ``job.rec`` (shared memory), its progress
-    into ``done[slot]``; sends ``("ok", optimizer states)`` or ``("error", exception)``."""
+    into ``done[slot]``; sends ``("ok", optimizer states)`` or ``("error", exception)``.
+    It dies with ``parent``: a killed command takes its workers with it."""
+    die_with_parent(parent)
 
     def report(s: int, i: int) -> None:
         done[s] = i

@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -45,9 +45,12 @@ __all__ = [
     "RunConfig",
     "SweepPlan",
     "canonical_json",
+    "chance_accuracy",
     "default_target",
+    "did_not_learn",
     "final_smoothed",
     "parse_lrs",
+    "prior_loss",
     "run_seed",
     "select_best",
     "time_to_target",
@@ -246,14 +249,74 @@ class SweepPlan:
         ]
 
 
+#: how many first losses make the starting level of :func:`did_not_learn`
+START_WINDOW = 10
+#: a final loss less than this fraction below the starting level counts as no better
+MIN_IMPROVEMENT = 0.01
+#: accuracy within this of the majority-class rate counts as chance level
+CHANCE_MARGIN = 0.01
+
+
+#: the prior loss of a store written before it was recorded: ln 10, ten equally likely classes
+DEFAULT_PRIOR_LOSS = math.log(10)
+
+
+def chance_accuracy(labels: np.ndarray) -> float:
+    """The accuracy of always answering the most frequent class of ``labels``."""
+    labels = np.asarray(labels)
+    return float(np.bincount(labels.astype(np.int64)).max() / len(labels)) if len(labels) else 0.0
+
+
+def prior_loss(labels: np.ndarray) -> float:
+    """The cross-entropy of always predicting the class frequencies of ``labels`` (their
+    entropy, natural log): the loss of a network that learned nothing from the images."""
+    counts = np.bincount(np.asarray(labels).astype(np.int64))
+    p = counts[counts > 0] / max(1, counts.sum())
+    return float(-(p * np.log(p)).sum())
+
+
+def _stored_value(curves: Mapping[str, Any], name: str) -> float | None:
+    if name not in curves:
+        return None
+    v = np.ravel(np.asarray(curves[name], dtype=np.float64))
+    return float(v[0]) if v.size == 1 else None
+
+
+def did_not_learn(curves: Mapping[str, Any], final_accuracy: float | None) -> bool:
+    """True when a run that did not diverge learned nothing, from its curves (``losses``,
+    and the 1-value ``chance_accuracy`` and ``prior_loss`` of :func:`run_one
+    <optimlab.sweep.execute.run_one>`):
+
+    * its final smoothed loss is not :data:`MIN_IMPROVEMENT` (1 %) below its starting
+      level: the lower of the mean of its first :data:`START_WINDOW` losses and the
+      prior loss (:func:`prior_loss`; :data:`DEFAULT_PRIOR_LOSS` if not stored), or
+    * its final test accuracy is within :data:`CHANCE_MARGIN` of the majority-class rate
+      (:func:`chance_accuracy`; not checked if not stored).
+    """
+    losses = np.asarray(curves["losses"], dtype=np.float64)
+    final = final_smoothed(losses)
+    if math.isnan(final):
+        return False  # diverged, a status of its own
+    prior = _stored_value(curves, "prior_loss") or DEFAULT_PRIOR_LOSS
+    start = min(float(np.mean(losses[:START_WINDOW])), prior)
+    if final > (1 - MIN_IMPROVEMENT) * start:
+        return True
+    chance = _stored_value(curves, "chance_accuracy")
+    if chance is None or final_accuracy is None or math.isnan(float(final_accuracy)):
+        return False
+    return float(final_accuracy) <= chance + CHANCE_MARGIN
+
+
 @dataclass(frozen=True)
 class Choice:
-    """An optimizer's stage-1 outcome: ``lr`` chosen (None if every run diverged)."""
+    """An optimizer's stage-1 outcome: ``lr`` chosen (None if no run learned: every one
+    diverged or did not learn)."""
 
     lr: float | None
     loss: float
     diverged: tuple[float, ...] = ()
     ties: tuple[float, ...] = ()
+    not_learned: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -261,28 +324,32 @@ class Choice:
             "loss": None if math.isnan(self.loss) else self.loss,
             "diverged": list(self.diverged),
             "ties": list(self.ties),
+            "did_not_learn": list(self.not_learned),
         }
 
 
-def select_best(results: Sequence[tuple[str, float, float]]) -> dict[str, Choice]:
-    """Each optimizer's best learning rate from ``(label, lr, final smoothed loss)`` triples.
+def select_best(results: Sequence[tuple[Any, ...]]) -> dict[str, Choice]:
+    """Each optimizer's best learning rate from ``(label, lr, final smoothed loss)`` triples,
+    or ``(label, lr, loss, learned)``.
 
-    The lowest final smoothed training loss wins. Diverged runs (NaN loss) are
-    never chosen; if all of an optimizer's runs diverged its ``lr`` is None.
-    Exact ties go to the *smaller* learning rate (the more stable choice, the
-    one further from divergence); tied rates are listed in ``ties``.
+    The lowest final smoothed training loss wins. Diverged runs (NaN loss) and
+    runs that did not learn (``learned`` False, :func:`did_not_learn`) are never
+    chosen; if no run of an optimizer is left its ``lr`` is None. Exact ties go
+    to the *smaller* learning rate (the more stable choice, the one further from
+    divergence); tied rates are listed in ``ties``.
     """
-    by: dict[str, list[tuple[float, float]]] = {}
-    for label, lr, loss in results:
-        by.setdefault(label, []).append((lr, loss))
+    by: dict[str, list[tuple[float, float, bool]]] = {}
+    for label, lr, loss, *learned in results:
+        by.setdefault(label, []).append((lr, loss, bool(learned[0]) if learned else True))
     out = {}
     for label, rows in by.items():
-        diverged = tuple(sorted(lr for lr, loss in rows if not math.isfinite(loss)))
-        ok = sorted(((loss, lr) for lr, loss in rows if math.isfinite(loss)))
+        diverged = tuple(sorted(lr for lr, loss, _ in rows if not math.isfinite(loss)))
+        flat = tuple(sorted(lr for lr, loss, ok in rows if math.isfinite(loss) and not ok))
+        ok = sorted((loss, lr) for lr, loss, fine in rows if math.isfinite(loss) and fine)
         if not ok:
-            out[label] = Choice(None, math.nan, diverged)
+            out[label] = Choice(None, math.nan, diverged, not_learned=flat)
             continue
         best_loss, best_lr = ok[0]
         ties = tuple(lr for loss, lr in ok[1:] if loss == best_loss)
-        out[label] = Choice(best_lr, best_loss, diverged, ties)
+        out[label] = Choice(best_lr, best_loss, diverged, ties, flat)
     return out

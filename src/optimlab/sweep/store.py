@@ -42,7 +42,8 @@ import socket
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ import numpy as np
 
 from .. import __version__
 
-__all__ = ["SCHEMA_VERSION", "STATUSES", "Store", "StoreError", "new_owner"]
+__all__ = ["SCHEMA_VERSION", "STATUSES", "Store", "StoreError", "StoreWriteError", "new_owner"]
 
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x6F706C62  # "oplb", in the SQLite header
@@ -85,6 +86,33 @@ CREATE TABLE curves (
 
 class StoreError(RuntimeError):
     """The file is not an optimlab store, or one this optimlab cannot use."""
+
+
+class StoreWriteError(StoreError):
+    """Writing to a sound store failed (disk full, I/O error): a fault of the machine, not of
+    the input. The transaction was rolled back; what was stored before stays stored."""
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open ``path`` read-only; on a read-only folder or mount (where SQLite cannot create
+    the WAL index) open it as immutable, which reads a closed store's file as it is."""
+    base = f"file:{path.resolve()}"
+    try:
+        db = sqlite3.connect(f"{base}?mode=ro", uri=True, timeout=60, isolation_level=None)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db.close()
+    return sqlite3.connect(f"{base}?immutable=1", uri=True, timeout=60, isolation_level=None)
+
+
+def _remove_new_file(path: Path) -> None:
+    """Delete a store file this process just created (and its WAL files), if still there."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            p.unlink()
+        except OSError:
+            pass
 
 
 def new_owner() -> str:
@@ -143,24 +171,36 @@ class Store:
         self.readonly = readonly
         if readonly and not self.path.exists():
             raise StoreError(f"{self.path}: no such store")
+        if readonly and self.path.stat().st_size == 0:
+            raise StoreError(f"{self.path} is an empty file (0 bytes), not an optimlab store")
         self._check_existing()
         if readonly:
-            uri = f"file:{self.path.resolve()}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, timeout=60, isolation_level=None)
+            self._db = _connect_readonly(self.path)
         else:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            except (OSError, sqlite3.Error) as exc:
-                raise StoreError(f"{self.path}: cannot create a store there ({exc})") from None
-            try:
-                self._initialise()
-            except BaseException:
-                self._db.close()
-                raise
+            self._open_for_writing()
         self._db.row_factory = sqlite3.Row
 
     # -- opening -------------------------------------------------------------------------
+
+    def _open_for_writing(self) -> None:
+        """Connect and create the schema if new; a file created here is removed on failure
+        (a full disk leaves no empty store behind)."""
+        created = not self.path.exists()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{self.path}: cannot create a store there ({exc})") from None
+        try:
+            self._initialise()
+        except BaseException as exc:
+            self._db.close()
+            if created:
+                _remove_new_file(self.path)
+            if isinstance(exc, sqlite3.Error):
+                what = "create" if created else "open"
+                raise StoreWriteError(f"{self.path}: cannot {what} the store: {exc}") from None
+            raise
 
     def _check_existing(self) -> None:
         """Refuse a file that is not a store (or of another version) before writing to it."""
@@ -173,8 +213,10 @@ class Store:
                 f"{self.path} is not an optimlab store (not an SQLite database); "
                 "give --store a new path; the file was left as it is"
             )
-        uri = f"file:{self.path.resolve()}?mode=ro"
-        db = sqlite3.connect(uri, uri=True, timeout=60)
+        try:
+            db = _connect_readonly(self.path)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open the store ({e})") from None
         try:
             self._check_db(db)
         except sqlite3.DatabaseError as e:
@@ -217,9 +259,7 @@ class Store:
         return True
 
     def _initialise(self) -> None:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             if not self._check_db(db):
                 for stmt in filter(None, (t.strip() for t in _SCHEMA.split(";"))):
                     db.execute(stmt)
@@ -234,11 +274,7 @@ class Store:
                         ("created_at", now),
                     ],
                 )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
+        db = self._db
         for _ in range(100):  # another process may hold a lock for a moment
             try:
                 mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -260,16 +296,31 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _write(self, sql_and_params: Iterable[tuple[str, Sequence[Any]]]) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), rolled back on any
+        error if one is still open (SQLite may already have rolled it back itself, e.g. on a
+        full disk). SQLite failures become :class:`StoreWriteError` with SQLite's reason."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
         try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    try:
+                        db.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # the error that got us here is the one to report
+                raise
+        except sqlite3.Error as exc:
+            raise StoreWriteError(f"{self.path}: cannot write to the store: {exc}") from None
+
+    def _write(self, sql_and_params: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        with self._transaction() as db:
             for sql, params in sql_and_params:
                 db.execute(sql, params)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     # -- sweeps and queueing ----------------------------------------------------------------
 
@@ -307,8 +358,19 @@ class Store:
         out = []
         for r in rows:
             d = dict(r)
-            d["config"] = json.loads(d["config"])
-            d["selection"] = json.loads(d["selection"]) if d["selection"] else None
+            try:
+                d["config"] = json.loads(d["config"])
+                d["selection"] = json.loads(d["selection"]) if d["selection"] else None
+            except (TypeError, ValueError) as e:
+                raise StoreError(
+                    f"{self.path}: sweep {d['id']}: its stored configuration is not valid "
+                    f"JSON ({e}); the store was altered"
+                ) from None
+            if not isinstance(d["config"], dict) or not isinstance(d["selection"], dict | None):
+                raise StoreError(
+                    f"{self.path}: sweep {d['id']}: its stored configuration is not a JSON "
+                    "object; the store was altered"
+                )
             out.append(d)
         return out
 
@@ -357,9 +419,7 @@ class Store:
         """
         if limit <= 0 or not ids:
             return []
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             now = time.time()
             rows = {}
             for chunk in _chunks(ids, 500):
@@ -386,10 +446,6 @@ class Store:
                 got.append(run_id)
                 if len(got) >= limit:
                     break
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return got
 
     def renew(self, ids: Sequence[str], owner: str, lease_s: float = 60.0) -> None:
@@ -424,12 +480,9 @@ class Store:
 
         One transaction; skipped (returns False) if the run is already finished.
         """
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction() as db:
             status = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if status is None or status[0] in FINISHED:
-                db.execute("ROLLBACK")
                 return False
             db.execute(
                 "UPDATE runs SET status = ?, owner = ?, lease_until = NULL, error = NULL, "
@@ -460,17 +513,12 @@ class Store:
                     "INSERT OR REPLACE INTO curves VALUES (?, ?, ?, ?, ?)",
                     (run_id, name, arr.dtype.str, json.dumps(list(arr.shape)), arr.tobytes()),
                 )
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
         return True
 
     # -- reading -------------------------------------------------------------------------------
 
     def statuses(self, ids: Sequence[str]) -> dict[str, str]:
-        out = {}
+        out: dict[str, str] = {}
         for chunk in _chunks(ids, 500):
             q = ",".join("?" * len(chunk))
             out.update(
