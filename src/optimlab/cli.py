@@ -194,8 +194,18 @@ def _echo_compare(result: CompareResult) -> None:
 @click.option(
     "--gif/--no-gif", default=True, show_default=True, help="Also write the animated paths.gif."
 )
+@click.option(
+    "--all",
+    "all_",
+    is_flag=True,
+    help="Then the rest of chapter 6: activations, weight-init, batch-norm, regularize, "
+    "hyperparams (each with its defaults, into OUT/<command>).",
+)
 @out_option("results/demo")
-def demo(engine: str, iterations: int, gif: bool, out: Path) -> None:
+@click.pass_context
+def demo(
+    ctx: click.Context, engine: str, iterations: int, gif: bool, all_: bool, out: Path
+) -> None:
     """Both of the book's comparisons with the seed's settings, offline.
 
     Writes OUT/paths (paths.png, paths.csv, paths.gif) and OUT/compare (loss.png,
@@ -211,6 +221,10 @@ def demo(engine: str, iterations: int, gif: bool, out: Path) -> None:
     files += save_compare(result, out / "compare")
     _echo_compare(result)
     _echo_written(files)
+    if all_:
+        from .cli_chapter6 import run_chapter
+
+        run_chapter(ctx, out, engine)
 
 
 def _echo_written(files: Sequence[Path]) -> None:
@@ -225,3 +239,7 @@ from .sweep.cli import sweep as _sweep  # noqa: E402
 
 main.add_command(_sweep)
 main.add_command(_report)
+
+from .cli_chapter6 import register as _register_chapter6  # noqa: E402
+
+_register_chapter6(main)

@@ -130,6 +130,8 @@ def run_one(config: RunConfig, engine: str = "fast") -> dict[str, Any]:
     only), ``versions``, ``host``, ``engine`` and ``curves`` (``losses``,
     ``eval_iterations``, ``test_accuracy``, ``eval_seconds``).
     """
+    if not isinstance(config, RunConfig):  # another experiment's job (see .trials)
+        return config.execute(engine)
     p = config.problem
     data = load_data(p.dataset, train_size=p.train_size, test_size=p.test_size, data_dir=p.data_dir)
     t0 = time.perf_counter()
