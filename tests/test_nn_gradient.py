@@ -163,40 +163,53 @@ def test_softmax_with_loss_backward(one_hot):
     layer = SoftmaxWithLoss()
     layer.forward(x, labels)
     dx = layer.backward(1)
-    num = numerical_gradient(lambda _: SoftmaxWithLoss().forward(x, labels), x)
+    # (y - t)/N is the gradient of the exact cross-entropy; the book's loss adds 1e-7
+    # to y_t, which moves its gradient by ~1e-7/y_t relative (1e-6 here): check the exact one
+    num = numerical_gradient(lambda _: SoftmaxWithLoss(exact=True).forward(x, labels), x)
     assert relative_error(dx, num) < TOL
+    exact = SoftmaxWithLoss(exact=True)
+    exact.forward(x, labels)
+    np.testing.assert_array_equal(exact.backward(1), dx)  # the option changes the loss only
     # (y - t) / N exactly
     np.testing.assert_allclose(dx, (softmax(x) - np.eye(4)[t]) / 5, rtol=1e-14, atol=1e-17)
 
 
-def test_softmax_with_loss_value_matches_the_book_formula():
+def test_softmax_with_loss_value_is_the_book_formula():
     rng = np.random.default_rng(3)
     x, t = rng.standard_normal((8, 5)), rng.integers(0, 5, 8)
-    y = softmax(x)
+    y = np.exp(x - x.max(axis=1, keepdims=True))
+    y = y / y.sum(axis=1, keepdims=True)
     book = -np.sum(np.log(y[np.arange(8), t] + 1e-7)) / 8  # the book's cross_entropy_error
     ours = SoftmaxWithLoss().forward(x, t)
-    # they differ by log(1 + 1e-7 / y_t) <= 1e-7 / y_t per sample
-    assert 0 <= ours - book <= 1e-7 / np.min(y[np.arange(8), t])
+    assert ours == book and type(ours) is np.float64  # bit for bit, and the book's type
+    exact = SoftmaxWithLoss(exact=True).forward(x, t)
+    # the book's is smaller by log(1 + 1e-7 / y_t) <= 1e-7 / y_t per sample (rounding
+    # of the two formulas adds a few ulp: 1e-15 of slack)
+    assert -1e-15 <= exact - book <= 1e-7 / np.min(y[np.arange(8), t])
 
 
 def test_softmax_with_loss_is_stable_for_huge_scores():
     x = np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]])
-    layer = SoftmaxWithLoss()
+    # the book's loss saturates at -log(1e-7) where y_t underflows to 0
+    book = SoftmaxWithLoss().forward(x, np.array([0, 0]))
+    assert book == pytest.approx((-np.log1p(1e-7) - np.log(1e-7)) / 2, rel=1e-15)
+    layer = SoftmaxWithLoss(exact=True)
     loss = layer.forward(x, np.array([0, 0]))  # right with certainty, wrong by 1e4
     assert np.isfinite(loss)
     assert loss == pytest.approx((0.0 + (1e4 + np.log(2.0))) / 2, rel=1e-15)
     dx = layer.backward(1)
     np.testing.assert_allclose(dx, [[0, 0, 0], [-0.5, 0.25, 0.25]], atol=1e-15)
     np.testing.assert_allclose(softmax(x).sum(axis=1), [1.0, 1.0], rtol=1e-15)
-    one_hot = SoftmaxWithLoss().forward(x, np.array([[1, 0, 0], [1, 0, 0]]))
+    one_hot = SoftmaxWithLoss(exact=True).forward(x, np.array([[1, 0, 0], [1, 0, 0]]))
     assert one_hot == loss
 
 
-def test_cross_entropy_error_accepts_a_single_sample_as_the_book():
-    x = np.array([0.1, 2.0, -1.0])
-    want = cross_entropy_error(x[None, :], np.array([1]))
-    assert cross_entropy_error(x, np.array([0.0, 1.0, 0.0])) == want
-    assert cross_entropy_error(x, 1) == want
+def test_cross_entropy_error_takes_probabilities_and_a_single_sample_as_the_book():
+    y = softmax(np.array([0.1, 2.0, -1.0]))
+    want = -np.log(y[1] + 1e-7)
+    assert cross_entropy_error(y[None, :], np.array([1])) == want
+    assert cross_entropy_error(y, np.array([0.0, 1.0, 0.0])) == want
+    assert cross_entropy_error(y, np.array(1)) == want
 
 
 @pytest.mark.parametrize(

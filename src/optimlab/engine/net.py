@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from ..nn.functions import BOOK_DELTA
 from ..nn.net import l2_penalty
 
 __all__ = ["FlatNet"]
@@ -169,18 +170,17 @@ class FlatNet:
         scores = self.out[-1]
         flat = scores.reshape(-1)
         loss = float("nan")
-        if loss_at is not None:
-            zt = flat[self._row0[loss_at : loss_at + B] + t[loss_at : loss_at + B]]  # z_t
         np.exp(s, out=s)  # e = exp(z)
         np.add.reduce(s, axis=1, out=self._sum[lo:hi])  # sum e
-        if loss_at is not None:
-            lse = np.log(self._sum[loss_at : loss_at + B])  # log sum e
-            loss = float(np.sum(lse - zt) / B)  # mean(lse - z_t)
+        if loss_at is not None:  # the book's loss: -sum(log(y_t + 1e-7)) / B
+            rows = slice(loss_at, loss_at + B)
+            y_t = flat[self._row0[rows] + t[rows]] / self._sum[rows]  # softmax y_t
+            loss = float(-np.sum(np.log(y_t + BOOK_DELTA)) / B)
         if grad_at is not None:
             y = scores[grad_at : grad_at + B]
             np.divide(y, self._sum[grad_at : grad_at + B, None], out=y)  # softmax y
             flat[self._row0[grad_at : grad_at + B] + t[grad_at : grad_at + B]] -= 1  # y - t
-            np.multiply(y, 1 / B, out=y)  # (y - t) / B
+            np.divide(y, B, out=y)  # (y - t) / B
         return loss
 
     # -- backward --------------------------------------------------------------

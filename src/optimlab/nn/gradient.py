@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["gradient_check", "numerical_gradient", "relative_error"]
+__all__ = ["gradient_check", "numerical_gradient", "numerical_gradient_2d", "relative_error"]
 
 
 def numerical_gradient(
@@ -61,3 +61,32 @@ def gradient_check(net, x: np.ndarray, t: np.ndarray) -> dict[str, float]:
     g_bp: Mapping[str, np.ndarray] = net.gradient(x, t)
     g_num: Mapping[str, np.ndarray] = net.numerical_gradient(x, t)
     return {k: relative_error(g_bp[k], g_num[k]) for k in g_bp}
+
+
+def numerical_gradient_2d(f: Callable[[np.ndarray], float], X: np.ndarray) -> np.ndarray:
+    """The book's row-by-row central differences (chapter 4's ``gradient_2d``).
+
+    A 1-D ``X`` is one point; each row of a 2-D ``X`` is a point of its own, and
+    ``f`` is called with that row. The perturbed value is computed as
+    ``float(x_i) + h`` (the book's 1-D form), so float32 inputs round as the book's do.
+    """
+    if X.ndim == 1:
+        return _numerical_gradient_1d(f, X)
+    grad = np.zeros_like(X)
+    for idx, x in enumerate(X):
+        grad[idx] = _numerical_gradient_1d(f, x)
+    return grad
+
+
+def _numerical_gradient_1d(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
+    h = 1e-4
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        old = x[i]
+        x[i] = float(old) + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        grad[i] = (f_plus - f_minus) / (2 * h)
+        x[i] = old
+    return grad

@@ -102,6 +102,16 @@ class MultiLayerNet:
         Parameter dtype. Default float64, as the book.
     """
 
+    input_size: int
+    output_size: int
+    hidden_size_list: list[int]
+    hidden_layer_num: int
+    activation: str
+    dtype: np.dtype
+    weight_decay_lambda: float
+    layers: OrderedDict[str, Any]
+    last_layer: SoftmaxWithLoss
+
     def __init__(
         self,
         input_size: int,
@@ -143,8 +153,13 @@ class MultiLayerNet:
         self.params: dict[str, np.ndarray] = {}
         self._init_weight(weight_init_std, seed)
 
-        act = ACTIVATIONS[activation]
-        self.layers: OrderedDict[str, Any] = OrderedDict()
+        self._build_layers()
+
+    def _build_layers(self) -> None:
+        """``Affine{i}``, ``Activation_function{i}`` per hidden layer, the output
+        ``Affine`` and ``last_layer``, on the arrays of ``params``."""
+        act = ACTIVATIONS[self.activation]
+        self.layers = OrderedDict()
         for idx in range(1, self.hidden_layer_num + 1):
             self.layers[f"Affine{idx}"] = Affine(self.params[f"W{idx}"], self.params[f"b{idx}"])
             self.layers[f"Activation_function{idx}"] = act()
@@ -159,14 +174,13 @@ class MultiLayerNet:
 
     def _init_weight(self, weight_init_std, seed) -> None:
         sizes = self.sizes
-        draw = np.random.randn if seed is None else np.random.default_rng(seed).standard_normal
+        rng = None if seed is None else np.random.default_rng(seed)
         for idx in range(1, len(sizes)):
             scale = init_scale(weight_init_std, sizes[idx - 1])
-            w = (
-                scale * draw(sizes[idx - 1], sizes[idx])
-                if seed is None
-                else scale * draw((sizes[idx - 1], sizes[idx]))
-            )
+            shape = (sizes[idx - 1], sizes[idx])
+            # the book's draw, scale * np.random.randn(n_in, n_out), from the global generator
+            z = np.random.randn(*shape) if rng is None else rng.standard_normal(shape)  # noqa: NPY002
+            w = scale * z
             self.params[f"W{idx}"] = np.asarray(w, dtype=self.dtype)
             self.params[f"b{idx}"] = np.zeros(sizes[idx], dtype=self.dtype)
 
@@ -187,8 +201,9 @@ class MultiLayerNet:
             x = layer.forward(x)
         return x
 
-    def loss(self, x: np.ndarray, t: np.ndarray) -> float:
-        """Cross-entropy plus :math:`\\tfrac{\\lambda}{2}\\sum\\lVert W\\rVert^2`."""
+    def loss(self, x: np.ndarray, t: np.ndarray) -> np.float64:
+        """The book's cross-entropy (see :class:`~optimlab.nn.SoftmaxWithLoss`) plus
+        :math:`\\tfrac{\\lambda}{2}\\sum\\lVert W\\rVert^2`."""
         y = self.predict(x)
         return self.last_layer.forward(y, t) + self.weight_decay_loss()
 
@@ -198,13 +213,13 @@ class MultiLayerNet:
         weights = (self.params[f"W{idx}"] for idx in range(1, self.hidden_layer_num + 2))
         return l2_penalty(self.weight_decay_lambda, weights)
 
-    def accuracy(self, x: np.ndarray, t: np.ndarray) -> float:
-        """Fraction of samples whose highest score is the label."""
+    def accuracy(self, x: np.ndarray, t: np.ndarray) -> np.float64:
+        """Fraction of samples whose highest score is the label (a ``numpy.float64``)."""
         y = np.argmax(self.predict(x), axis=1)
         t = np.asarray(t)
         if t.ndim != 1:
             t = np.argmax(t, axis=1)
-        return float(np.sum(y == t) / x.shape[0])
+        return np.float64(np.sum(y == t) / x.shape[0])
 
     def numerical_gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients by central differences (slow: two losses per parameter)."""
@@ -212,6 +227,11 @@ class MultiLayerNet:
         def loss_w(_):
             return self.loss(x, t)
 
+        return self._numerical_gradients(loss_w)
+
+    def _numerical_gradients(self, loss_w) -> dict[str, np.ndarray]:
+        """:func:`~optimlab.nn.numerical_gradient` of ``loss_w`` for every parameter, in
+        :meth:`_param_keys` order (the order matters when the loss draws random numbers)."""
         return {k: _numerical_gradient(loss_w, self.params[k]) for k in self._param_keys()}
 
     def _param_keys(self) -> list[str]:
@@ -223,6 +243,11 @@ class MultiLayerNet:
     def gradient(self, x: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
         """Gradients by backpropagation, ``{'W1': ..., 'b1': ..., ...}``."""
         self.loss(x, t)
+        return self._backprop()
+
+    def _backprop(self) -> dict[str, np.ndarray]:
+        """Backward through ``last_layer`` and ``layers`` after a forward pass; the
+        ``W``/``b`` gradients, with :math:`\\lambda W` added to each ``W``'s."""
         dout = self.last_layer.backward(1)
         for layer in reversed(self.layers.values()):
             dout = layer.backward(dout)
