@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 
 from optimlab.experiments import Protocol
 from optimlab.experiments.activations import run_activations
+from optimlab.experiments.batch_norm import run_batch_norm
 from optimlab.experiments.epochs import eval_iterations, train_epochs
 from optimlab.experiments.parallel import map_jobs
 from optimlab.experiments.regularize import SETTINGS, Setting, make_net, run_regularize
@@ -114,8 +115,9 @@ def test_activation_histograms_follow_the_scale():
     assert max(he) / min(he) < 2
     big = [r.get("relu", "std=1", k).std for k in range(1, 6)]
     assert all(b > 3 * a for a, b in itertools.pairwise(big))
-    assert isinstance(r.plot(), Figure)
     assert "tanh" in repr(r) and "He" in repr(r)
+    small = run_activations(activations=("relu",), scales=("He", "std=1"), layers=2, samples=9)
+    assert len(small.plot().axes) == 2 * 2
 
 
 def test_activations_are_reproducible_and_checked():
@@ -175,3 +177,50 @@ def test_regularize_rejects_bad_input(data):
         Setting("x", 3, dropout=1.0)
     with pytest.raises(ValueError, match="optimizer"):
         run_regularize(data, optimizer="nope")
+
+
+def test_dropout_setting_trains_the_extended_net_reproducibly(data):
+    settings = (Setting("dropout", 3, dropout=0.5),)
+    kw = dict(settings=settings, train_size=40, hidden=(16, 16), batch_size=10, seed=2)
+    a = run_regularize(data, workers=1, **kw)
+    b = run_regularize(data, workers=1, **kw)
+    np.testing.assert_array_equal(a.curves[0].losses, b.curves[0].losses)
+    c = run_regularize(data, workers=1, **{**kw, "seed": 3})
+    assert not np.array_equal(a.curves[0].losses, c.curves[0].losses)
+
+
+def test_make_net_gives_equal_initial_weights_to_every_class():
+    ss = np.random.SeedSequence(1)
+    plain = make_net((20, 16, 16, 10), seed=ss)
+    for extended in (
+        make_net((20, 16, 16, 10), seed=ss, dropout=0.2),
+        make_net((20, 16, 16, 10), seed=ss, batchnorm=True),
+    ):
+        assert type(extended).__name__ == "MultiLayerNetExtend"
+        for k, w in plain.params.items():
+            np.testing.assert_array_equal(extended.params[k], w)
+
+
+def test_predict_equals_predict_with_dropout_and_batch_norm(data):
+    ss = np.random.SeedSequence(2)
+    for net in (
+        make_net((20, 16, 10), seed=ss, dropout=0.3, dtype="float64"),
+        make_net((20, 16, 10), seed=ss, batchnorm=True, dtype="float64"),
+    ):
+        NetStepper(net, create("sgd")).step(data.x_train[:20], data.t_train[:20])  # moves BN stats
+        np.testing.assert_array_equal(predict(net, data.x_test), net.predict(data.x_test))
+
+
+def test_batch_norm_pairs_share_batches_and_are_reproducible(data):
+    kw = dict(scales=[1.0, 0.01], train_size=60, hidden=(16, 16), batch_size=20, epochs=3)
+    a = run_batch_norm(data, workers=1, **kw)
+    b = run_batch_norm(data, workers=2, **kw)
+    for x, y in zip(a.bn + a.plain, b.bn + b.plain, strict=True):
+        np.testing.assert_array_equal(x.losses, y.losses)
+        np.testing.assert_array_equal(x.accuracy["train"], y.accuracy["train"])
+    assert [len(c.accuracy["train"]) for c in a.bn + a.plain] == [3] * 4
+    assert list(a.scales) == [1.0, 0.01]
+    assert isinstance(a.plot(), Figure)
+    assert "with BN" in repr(a)
+    with pytest.raises(ValueError, match="scales"):
+        run_batch_norm(data, scales=[0.1, -1.0])

@@ -36,7 +36,16 @@ def activations_figure(result: ActivationsResult) -> Figure:
     ``plt.hist(a.flatten(), 30, range=(0, 1))`` per layer, rows sharing their y axis."""
     rows = [(a, s) for a in result.activations for s in result.scales]
     n_rows, n_cols = len(rows), result.layers
-    fig = Figure(figsize=(2.0 * n_cols + 1.2, 1.25 * n_rows + 0.8), layout="constrained")
+    width, height = 2.0 * n_cols + 1.2, 1.25 * n_rows + 0.8
+    fig = Figure(figsize=(width, height))  # a fixed layout: constrained takes seconds here
+    fig.subplots_adjust(
+        left=1.0 / width,
+        right=1 - 0.15 / width,
+        bottom=0.35 / height,
+        top=1 - 0.8 / height,
+        wspace=0.12,
+        hspace=0.3,
+    )
     axes = np.atleast_2d(fig.subplots(n_rows, n_cols, sharey="row", squeeze=False))
     for r, (a, s) in enumerate(rows):
         hists = [result.get(a, s, c + 1) for c in range(n_cols)]
@@ -76,6 +85,7 @@ def activations_figure(result: ActivationsResult) -> Figure:
         f"Activations of {result.layers} layers of {result.units} units on "
         f"{result.samples} random inputs (30 bins; count per bin)",
         fontsize=11,
+        y=1 - 0.2 / height,
     )
     return fig
 

@@ -26,6 +26,7 @@ import math
 import platform
 import socket
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -158,9 +159,12 @@ def _data(search: HyperparamSearch) -> Dataset:
     """The search's dataset, loaded once per process."""
     key = (search.dataset, search.data_dir)
     if key not in _DATA:
+        from ..data import ChecksumSkippedWarning
         from .compare import load_dataset
 
-        _DATA[key] = load_dataset(search.dataset, search.data_dir)
+        with warnings.catch_warnings():  # files of a --data-dir: the command said so once
+            warnings.simplefilter("ignore", ChecksumSkippedWarning)
+            _DATA[key] = load_dataset(search.dataset, search.data_dir)
     return _DATA[key]
 
 
