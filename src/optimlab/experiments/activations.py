@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ..nn import Relu, Sigmoid
+
 __all__ = [
     "ACTIVATIONS",
     "SCALES",
@@ -30,14 +32,10 @@ __all__ = [
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
-    from ..nn import Sigmoid
-
     return Sigmoid().forward(a)
 
 
 def _relu(a: np.ndarray) -> np.ndarray:
-    from ..nn import Relu
-
     return Relu().forward(a)
 
 

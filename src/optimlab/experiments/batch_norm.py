@@ -160,7 +160,7 @@ def _run(job: _Job) -> EpochCurves:
 def run_batch_norm(
     data: Dataset,
     *,
-    scales: Sequence[float] | None = None,
+    scales: Sequence[float] | np.ndarray | None = None,
     train_size: int = 1000,
     hidden: Sequence[int] = (100,) * 5,
     batch_size: int = 100,

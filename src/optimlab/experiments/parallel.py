@@ -16,17 +16,12 @@ from typing import TypeVar
 
 from threadpoolctl import threadpool_limits
 
+from ..engine import default_workers
+
 __all__ = ["default_workers", "map_jobs"]
 
 J = TypeVar("J")
 R = TypeVar("R")
-
-
-def default_workers() -> int:
-    """The cores this process may run on (as the fast engine counts them)."""
-    from ..engine import default_workers as engine_workers
-
-    return engine_workers()
 
 
 def _limited(fn: Callable[[J], R], job: J) -> R:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import nn
 from ..optim import create
 from .epochs import EpochCurves, train_epochs
 from .parallel import map_jobs
@@ -70,8 +71,6 @@ def make_net(
     """The book's net for a setting: ``MultiLayerNet``, or ``MultiLayerNetExtend`` when it
     needs dropout or batch normalisation (both from :mod:`optimlab.nn`). Equal seeds give
     equal initial weights whichever class is used."""
-    from .. import nn
-
     common: dict[str, Any] = dict(
         input_size=sizes[0],
         hidden_size_list=list(sizes[1:-1]),

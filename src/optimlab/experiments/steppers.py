@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.net import FlatNet
+from ..nn import Affine, BatchNormalization, Dropout, MultiLayerNet, Relu
 from ..optim import Optimizer
 
 __all__ = ["FlatStepper", "NetStepper", "predict", "stepper"]
@@ -33,8 +35,6 @@ def predict(net: Any, x: np.ndarray) -> np.ndarray:
     ``backward`` changes. All rows go in one pass: splitting them would change
     how BLAS blocks the products, and with it the last bits.
     """
-    from ..nn import Affine, Relu
-
     a = np.asarray(x).astype(net.params["W1"].dtype, copy=False)
     a = a.reshape(a.shape[0], -1)
     for layer in net.layers.values():
@@ -43,20 +43,11 @@ def predict(net: Any, x: np.ndarray) -> np.ndarray:
             a = np.add(z, layer.b, out=z)  # x W + b
         elif isinstance(layer, Relu):
             a = np.maximum(a, 0, out=a)  # a is an Affine's (or a layer's) fresh output
-        elif isinstance(layer, _modal()):
+        elif isinstance(layer, (Dropout, BatchNormalization)):
             a = layer.forward(a, False)
         else:
             a = layer.forward(a)
     return a
-
-
-def _modal() -> tuple[type, ...]:
-    """Layers with a training and a test mode."""
-    from .. import nn
-
-    return tuple(
-        c for c in (getattr(nn, "Dropout", None), getattr(nn, "BatchNormalization", None)) if c
-    )
 
 
 def _accuracy(scores: np.ndarray, t: np.ndarray) -> float:
@@ -87,8 +78,6 @@ class FlatStepper:
     """A plain ``MultiLayerNet``'s computation on a ``FlatNet`` (its initial weights copied)."""
 
     def __init__(self, net: Any, optimizer: Optimizer, batch_size: int) -> None:
-        from ..engine.net import FlatNet
-
         self.flat = FlatNet(
             net.sizes,
             net.params,
@@ -116,8 +105,6 @@ class FlatStepper:
 def stepper(net: Any, optimizer: Optimizer, batch_size: int, engine: str = "fast"):
     """:class:`FlatStepper` for a plain ``MultiLayerNet`` with ``engine="fast"``, else
     :class:`NetStepper`."""
-    from ..nn import MultiLayerNet
-
     if engine not in ("fast", "reference"):
         raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
     if engine == "fast" and type(net) is MultiLayerNet:

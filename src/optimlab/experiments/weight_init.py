@@ -9,7 +9,7 @@ see the same batches (the protocol's batch stream depends on the seed only).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -110,7 +110,7 @@ def run_weight_init(
     runs: list[RunResult] = []
     for label, std in inits.items():
 
-        def report(i: int, losses: Sequence[float], label: str = label) -> None:
+        def report(i: int, losses: np.ndarray, label: str = label) -> None:
             if progress is not None:
                 progress(label, i, float(losses[0]))
 
