@@ -234,7 +234,7 @@ def test_bad_optimizers_are_refused(bad, match, engine):
 
 @pytest.mark.parametrize("engine", [train, train_reference])
 def test_a_shared_optimizer_and_bad_labels_are_refused(engine):
-    # both engines share one check (experiments.protocol.prepare_runs)
+    # both engines share one check (optimlab.protocol.prepare_runs)
     opt = SGD()
     with pytest.raises(ValueError, match="same object"):
         engine([opt, opt], _data(), _small(iterations=2))

@@ -125,10 +125,12 @@ LAYERS = {
     "optimlab.plots": 5,
     "optimlab.plots_chapter6": 5,
     "optimlab.results_io": 5,
+    "optimlab.results_chapter6": 5,
     "optimlab.sweep": 6,
     "optimlab.sweep.cli": 7,
     "optimlab.cli_options": 7,
     "optimlab.cli": 7,
+    "optimlab.cli_chapter6": 7,
     "optimlab.__main__": 8,
 }
 

@@ -23,6 +23,8 @@ import click
 from tqdm import tqdm
 
 from . import __version__
+from .cli_chapter6 import register as register_chapter6
+from .cli_chapter6 import run_chapter
 from .cli_options import (
     Point,
     engine_option,
@@ -42,8 +44,8 @@ from .experiments.compare import (
     run_compare,
 )
 from .experiments.paths import MAX_STEPS, PathsResult, optimizer_labels, run_paths
-from .experiments.protocol import Dataset, Protocol
 from .functions import FUNCTIONS, Function2D, get_function
+from .protocol import Dataset, Protocol
 from .results_io import OutputError, save_compare, save_paths
 
 __all__ = ["main"]
@@ -357,8 +359,18 @@ def _echo_compare(result: CompareResult) -> None:
 @click.option(
     "--gif/--no-gif", default=True, show_default=True, help="Also write the animated paths.gif."
 )
+@click.option(
+    "--all",
+    "all_",
+    is_flag=True,
+    help="Then the rest of chapter 6: activations, weight-init, batch-norm, regularize, "
+    "hyperparams (each with its defaults, into OUT/<command>).",
+)
 @out_option("results/demo")
-def demo(engine: str, iterations: int, gif: bool, out: Path) -> None:
+@click.pass_context
+def demo(
+    ctx: click.Context, engine: str, iterations: int, gif: bool, all_: bool, out: Path
+) -> None:
     """Both of the book's comparisons with the book's settings, offline.
 
     Writes OUT/paths (paths.png, paths.csv, paths.gif) and OUT/compare (loss.png,
@@ -381,6 +393,8 @@ def demo(engine: str, iterations: int, gif: bool, out: Path) -> None:
         files = _save(save_compare, result, folder / "compare")
     _echo_compare(result)
     _echo_written(files)
+    if all_:
+        run_chapter(ctx, out, engine)
 
 
 # -- shared by the commands ----------------------------------------------------------
@@ -426,3 +440,4 @@ from .sweep.cli import sweep as _sweep  # noqa: E402
 
 main.add_command(_sweep)
 main.add_command(_report)
+register_chapter6(main)

@@ -63,6 +63,7 @@ __all__ = [
     "estimate_run_seconds",
     "load_data",
     "memory_per_run",
+    "run_jobs",
     "run_one",
     "run_sweep",
     "synthetic_dataset",
@@ -173,6 +174,8 @@ def run_one(config: RunConfig, engine: str = "fast") -> dict[str, Any]:
     only), ``versions``, ``host``, ``engine`` and ``curves`` (``losses``,
     ``eval_iterations``, ``test_accuracy``, ``eval_seconds``).
     """
+    if not isinstance(config, RunConfig):  # another experiment's job (see .trials)
+        return config.execute(engine)
     p = config.problem
     data = load_data(p.dataset, train_size=p.train_size, test_size=p.test_size, data_dir=p.data_dir)
     t0 = time.perf_counter()
@@ -765,6 +768,45 @@ def run_sweep(
             reporter.advanced(summary.dropped, summary)
             st.enqueue(sid, tuned)
             _execute(ctx, tuned)
+        aborted = False
+    finally:
+        backend.close(abort=aborted)
+    return summary
+
+
+def run_jobs(
+    jobs: Sequence[Any],
+    store: str | os.PathLike,
+    *,
+    sweep_id: str,
+    identity: dict[str, Any],
+    target: float,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    client: Any | None = None,
+    engine: str = "fast",
+    lease_s: float = 60.0,
+    poll_s: float = 0.5,
+    reporter: Reporter | None = None,
+) -> SweepSummary:
+    """Run (or resume) ``jobs`` of another experiment as sweep ``sweep_id`` of ``store``, on
+    the executors and with the bookkeeping of :func:`run_sweep` (one stage; finished jobs
+    are skipped). A job is a picklable object with a store row's attributes (``run_id``,
+    ``stage``, ``name``, ``optimizer``, ``lr``, ``seed``, ``label``, ``replicate``,
+    ``configuration()``) and ``execute(engine)`` returning what :func:`run_one` returns."""
+    reporter = reporter or _Quiet()
+    backend = _backend(workers, scheduler, client, engine, len(jobs))
+    aborted = True
+    try:
+        with Store(store) as st:
+            summary = SweepSummary(sweep_id, str(store), backend.kind, backend.slots())
+            summary.planned = len(jobs)
+            st.record_sweep(sweep_id, identity, float(target))
+            st.enqueue(sweep_id, jobs)
+            reporter.start(summary)
+            owner = new_owner()
+            ctx = _Stage(st, backend, owner, float(target), lease_s, poll_s, summary, reporter)
+            _execute(ctx, jobs)
         aborted = False
     finally:
         backend.close(abort=aborted)
